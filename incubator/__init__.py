@@ -1,0 +1,1 @@
+"""Three-level incubation bases and the incubation lifecycle. Built by the incubator issue."""

@@ -1,0 +1,111 @@
+from django import forms
+
+from accounts.validators import normalise_mobile
+from core.files import DOCUMENT_KINDS, SafeFileField
+
+from .models import DocumentKind, Invitation, LegalChangeRequest, Membership, Organisation
+from .validators import normalise_bank_account, normalise_uscc
+
+PROFILE_FIELDS = [
+    "name",
+    "org_type",
+    "uscc",
+    "filing_number",
+    "sponsor_name",
+    "registration_authority",
+    "supervisory_unit",
+    "legal_representative",
+    "founded_on",
+    "registered_capital",
+    "address",
+    "region",
+    "service_areas",
+    "contact_name",
+    "contact_phone",
+    "email",
+    "bank_name",
+    "bank_account_name",
+    "bank_account",
+    "introduction",
+]
+
+
+class OrganisationForm(forms.ModelForm):
+    """The profile, typed once. Legal fields are locked once the organisation is verified."""
+
+    class Meta:
+        model = Organisation
+        fields = PROFILE_FIELDS
+        widgets = {
+            "founded_on": forms.DateInput(attrs={"type": "date"}),
+            "service_areas": forms.CheckboxSelectMultiple,
+            "introduction": forms.Textarea(attrs={"rows": 5}),
+            "contact_phone": forms.TextInput(attrs={"type": "tel", "inputmode": "numeric"}),
+        }
+        help_texts = {
+            "uscc": "18位，登记证书上的统一社会信用代码；备案组织和筹备中的组织不填。",
+            "region": "组织住所所在的街道（镇）或社区（村），由该区域民政部门审核。",
+            "bank_account": "用于接收资助资金的对公账户。",
+        }
+
+    def __init__(self, *args, lock_legal=False, **kwargs):
+        super().__init__(*args, **kwargs)
+        from accounts.models import Region
+
+        self.fields["region"].queryset = Region.objects.filter(level__gte=Region.Level.STREET).order_by("path")
+        self.fields["region"].label_from_instance = lambda r: ("\u3000" * (r.depth - 3)) + r.name
+        if lock_legal:
+            for name in ("name", "org_type", "uscc"):
+                self.fields[name].disabled = True
+                self.fields[name].help_text = "已认证组织修改此项需提交“登记事项变更”申请。"
+
+    def clean_uscc(self):
+        return normalise_uscc(self.cleaned_data.get("uscc")) or None
+
+    def clean_contact_phone(self):
+        return normalise_mobile(self.cleaned_data.get("contact_phone", ""))
+
+    def clean_bank_account(self):
+        return normalise_bank_account(self.cleaned_data.get("bank_account", ""))
+
+    def profile_data(self) -> dict:
+        return {k: v for k, v in self.cleaned_data.items() if k != "service_areas" and not self.fields[k].disabled}
+
+
+class DocumentUploadForm(forms.Form):
+    kind = forms.ChoiceField(label="材料类型", choices=DocumentKind.choices)
+    file = SafeFileField(
+        label="文件",
+        kinds=DOCUMENT_KINDS,
+        help_text="PDF、JPG 或 PNG，不超过 10 MB。上传新版本后，旧版本保留在历史中。",
+    )
+
+
+class InvitationForm(forms.ModelForm):
+    class Meta:
+        model = Invitation
+        fields = ["role", "mobile", "email"]
+        help_texts = {"mobile": "手机号和电子邮箱填一项即可。"}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["role"].choices = [c for c in Membership.Role.choices if c[0] != Membership.Role.LEADER]
+
+    def clean_mobile(self):
+        return normalise_mobile(self.cleaned_data.get("mobile", ""))
+
+    def clean(self):
+        cleaned = super().clean()
+        if not cleaned.get("mobile") and not cleaned.get("email"):
+            raise forms.ValidationError("请填写被邀请人的手机号或电子邮箱。")
+        return cleaned
+
+
+class ChangeRequestForm(forms.ModelForm):
+    class Meta:
+        model = LegalChangeRequest
+        fields = ["name", "org_type", "uscc", "reason"]
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(label="理由", max_length=500, required=False, widget=forms.Textarea(attrs={"rows": 3}))

@@ -1,0 +1,1 @@
+"""Staff screens for the registry inside the Wagtail admin."""

@@ -1,0 +1,89 @@
+from django import forms
+from django.contrib.auth import password_validation
+from django.contrib.auth.forms import AuthenticationForm
+
+from .models import User
+from .validators import normalise_mobile, validate_mobile
+
+
+class SignupForm(forms.ModelForm):
+    """Applicant sign-up. Every error message is Chinese; the form keeps what was typed
+    (passwords excepted, as browsers expect)."""
+
+    password1 = forms.CharField(
+        label="密码",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text="至少8位，不能全是数字，不能过于常见或与用户名相似。",
+    )
+    password2 = forms.CharField(
+        label="确认密码", strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+    )
+
+    class Meta:
+        model = User
+        fields = ["username", "name", "mobile", "email"]
+        labels = {"username": "用户名", "email": "电子邮箱"}
+        help_texts = {"username": "4–30位字母、数字或 _ . - ，登录时可用用户名或手机号。"}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["name"].required = True
+        self.fields["mobile"].required = True
+        self.fields["email"].required = True
+        self.fields["username"].error_messages["unique"] = "该用户名已被注册，请换一个。"
+
+    def clean_username(self):
+        username = self.cleaned_data["username"].strip()
+        if len(username) < 4:
+            raise forms.ValidationError("用户名至少4个字符。")
+        if User.objects.filter(username__iexact=username).exists():
+            raise forms.ValidationError("该用户名已被注册，请换一个。")
+        return username
+
+    def clean_mobile(self):
+        mobile = normalise_mobile(self.cleaned_data.get("mobile", ""))
+        validate_mobile(mobile)
+        if User.objects.filter(mobile=mobile).exists():
+            raise forms.ValidationError("该手机号已被注册，可直接用手机号登录或找回密码。")
+        return mobile
+
+    def clean_email(self):
+        email = self.cleaned_data["email"].strip().lower()
+        if User.objects.filter(email__iexact=email).exists():
+            raise forms.ValidationError("该电子邮箱已被注册。")
+        return email
+
+    def clean(self):
+        cleaned = super().clean()
+        p1, p2 = cleaned.get("password1"), cleaned.get("password2")
+        if p1 and p2 and p1 != p2:
+            self.add_error("password2", "两次输入的密码不一致。")
+        elif p1:
+            probe = User(
+                username=cleaned.get("username", ""), email=cleaned.get("email", ""), name=cleaned.get("name", "")
+            )
+            try:
+                password_validation.validate_password(p1, probe)
+            except forms.ValidationError as e:
+                self.add_error("password1", e)
+        return cleaned
+
+    def save(self, commit=True):
+        user = super().save(commit=False)
+        user.set_password(self.cleaned_data["password1"])
+        if commit:
+            user.save()
+        return user
+
+
+class LoginForm(AuthenticationForm):
+    username = forms.CharField(
+        label="用户名或手机号",
+        max_length=150,
+        widget=forms.TextInput(attrs={"autofocus": True, "autocomplete": "username"}),
+    )
+    error_messages = {
+        "invalid_login": "用户名（或手机号）或密码不正确，请重新输入。连续多次失败将暂时锁定账号。",
+        "inactive": "该账号已停用，请联系管理员。",
+    }

@@ -1,0 +1,94 @@
+from django.contrib.auth.models import AbstractUser, UserManager
+from django.db import models
+from treebeard.mp_tree import MP_Node
+
+from .validators import validate_division_code, validate_mobile
+
+
+class Region(MP_Node):
+    """A node of the administrative tree 市 → 区/县 → 街道/镇 → 社区/村.
+
+    Staff users hang from a node and act on its subtree; the materialised path makes
+    "everything under this node" a single indexed prefix filter (see selectors.scope)."""
+
+    class Level(models.IntegerChoices):
+        CITY = 1, "市"
+        DISTRICT = 2, "区/县"
+        STREET = 3, "街道/镇"
+        COMMUNITY = 4, "社区/村"
+
+    name = models.CharField("名称", max_length=100)
+    code = models.CharField("行政区划代码", max_length=12, unique=True, validators=[validate_division_code])
+    level = models.PositiveSmallIntegerField("层级", choices=Level.choices)
+
+    node_order_by = ["code"]
+
+    class Meta:
+        verbose_name = "行政区域"
+        verbose_name_plural = "行政区域"
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def full_name(self) -> str:
+        """'鄂州市 鄂城区 凤凰街道' — ancestors' names, as Chinese addresses are written."""
+        return "".join(a.name for a in self.get_ancestors()) + self.name
+
+    def contains(self, other: "Region | None") -> bool:
+        return other is not None and other.path.startswith(self.path)
+
+
+class AccountManager(UserManager):
+    def get_by_natural_key(self, username):
+        return self.get(**{self.model.USERNAME_FIELD: username})
+
+
+class User(AbstractUser):
+    """A person: applicant (member of organisations) or staff attached to a region node."""
+
+    name = models.CharField("姓名", max_length=50, blank=True)
+    mobile = models.CharField(
+        "手机号",
+        max_length=11,
+        unique=True,
+        null=True,
+        blank=True,
+        validators=[validate_mobile],
+        error_messages={"unique": "该手机号已被注册。"},
+    )
+    region = models.ForeignKey(
+        Region,
+        verbose_name="所属区域",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="staff",
+        help_text="工作人员只能查看和处理本区域及下级区域的数据。",
+    )
+    unit = models.CharField("工作单位", max_length=100, blank=True)
+
+    objects = AccountManager()
+
+    class Meta:
+        verbose_name = "用户"
+        verbose_name_plural = "用户"
+
+    def __str__(self):
+        return self.name or self.username
+
+    def get_full_name(self):
+        return self.name or self.username
+
+    def get_short_name(self):
+        return self.name or self.username
+
+    def clean(self):
+        super().clean()
+        if self.mobile == "":
+            self.mobile = None
+
+    def has_role(self, *roles) -> bool:
+        from .roles import user_roles
+
+        return bool(user_roles(self) & {str(r) for r in roles})

@@ -1,0 +1,74 @@
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import redirect, render
+from django.urls import reverse_lazy
+from django.views.decorators.http import require_http_methods
+
+from core.selectors import notifications_for
+
+from .forms import LoginForm, SignupForm
+from .roles import Role, grant_role
+
+
+@require_http_methods(["GET", "POST"])
+def signup(request):
+    if request.user.is_authenticated:
+        return redirect("dashboard")
+    form = SignupForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        user = form.save()
+        grant_role(user, Role.APPLICANT)
+        login(request, user, backend="accounts.backends.UsernameOrMobileBackend")
+        messages.success(request, "注册成功，欢迎使用。下一步：登记您的社会组织。")
+        return redirect("dashboard")
+    return render(request, "accounts/signup.html", {"form": form})
+
+
+class LoginView(auth_views.LoginView):
+    template_name = "accounts/login.html"
+    authentication_form = LoginForm
+    redirect_authenticated_user = True
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    template_name = "accounts/form_page.html"
+    success_url = reverse_lazy("dashboard")
+    extra_context = {"title": "修改密码", "submit_label": "保存新密码"}
+
+    def form_valid(self, form):
+        messages.success(self.request, "密码已修改。")
+        return super().form_valid(form)
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    template_name = "accounts/form_page.html"
+    email_template_name = "accounts/email/password_reset.txt"
+    subject_template_name = "accounts/email/password_reset_subject.txt"
+    success_url = reverse_lazy("accounts:password_reset_done")
+    extra_context = {
+        "title": "找回密码",
+        "submit_label": "发送重置邮件",
+        "intro": "请输入注册时填写的电子邮箱，我们会发送一封重置密码的邮件。",
+    }
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    template_name = "accounts/form_page.html"
+    success_url = reverse_lazy("accounts:password_reset_complete")
+    extra_context = {"title": "设置新密码", "submit_label": "保存新密码"}
+
+
+@login_required
+def dashboard(request):
+    from orgs.selectors import memberships_for_user
+    from orgs.services import pending_invitations_for
+
+    context = {
+        "memberships": memberships_for_user(request.user),
+        "invitations": pending_invitations_for(request.user),
+        "active_org_id": request.session.get("active_org"),
+        "notifications": notifications_for(request.user)[:5],
+    }
+    return render(request, "accounts/dashboard.html", context)

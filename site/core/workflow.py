@@ -1,0 +1,71 @@
+"""One way to run a django-fsm transition for every model in the project.
+
+Services call `run_transition` after they have checked permission. It runs the transition
+and the save in one database transaction, records who/why in the audit log
+(django-fsm-log's StateLog), and turns django-fsm's exceptions into a Chinese message.
+Models use `FSMField(protected=True)` and `ConcurrentTransitionMixin`, so when two staff
+act on the same object at once the second save fails and nothing of it is kept."""
+
+from django.db import models, transaction
+from django_fsm import ConcurrentTransition, ConcurrentTransitionMixin, FSMFieldMixin, TransitionNotAllowed, can_proceed
+from django_fsm_log.helpers import FSMLogDescriptor
+
+
+class WorkflowError(Exception):
+    """A status change that may not happen; the message is shown to the user as is."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+def transition_label(instance, name: str) -> str:
+    method = getattr(type(instance), name)
+    meta = getattr(method, "_django_fsm", None)
+    if meta:
+        for t in meta.transitions.values():
+            if t.custom.get("label"):
+                return t.custom["label"]
+    return name
+
+
+def run_transition(instance, name: str, *, by, reason: str = "", **kwargs):
+    """Run `instance.<name>(**kwargs)` and save, atomically, logging `by` and `reason`.
+
+    Raises WorkflowError when the transition is not allowed from the current status or
+    its conditions fail, or when someone else changed the status first."""
+    method = getattr(instance, name)
+    label = transition_label(instance, name)
+    if not can_proceed(method):
+        raise WorkflowError(f"当前状态为“{status_display(instance)}”，不能执行“{label}”。")
+    try:
+        with transaction.atomic():
+            with FSMLogDescriptor(instance, "by", by), FSMLogDescriptor(instance, "description", reason or None):
+                result = method(**kwargs)
+            instance.save()
+    except ConcurrentTransition:
+        # protected FSM fields cannot be refreshed in place: read the winner's status anew
+        current = type(instance)._default_manager.get(pk=instance.pk)
+        raise WorkflowError(
+            f"该记录刚被其他人处理，当前状态为“{status_display(current)}”。请刷新后查看，无需重复操作。"
+        ) from None
+    except TransitionNotAllowed:
+        raise WorkflowError(f"当前状态为“{status_display(instance)}”，不能执行“{label}”。") from None
+    return result
+
+
+def status_display(instance, field: str = "status") -> str:
+    getter = getattr(instance, f"get_{field}_display", None)
+    return str(getter()) if getter else str(getattr(instance, field, ""))
+
+
+class WorkflowModel(ConcurrentTransitionMixin, models.Model):
+    """Base for models with a protected FSM status: optimistic locking on the status, and
+    full_clean() that leaves the status alone (only transitions may set it)."""
+
+    class Meta:
+        abstract = True
+
+    def clean_fields(self, exclude=None):
+        fsm = {f.name for f in self._meta.concrete_fields if isinstance(f, FSMFieldMixin)}
+        super().clean_fields(exclude=set(exclude or ()) | fsm)
