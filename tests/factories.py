@@ -46,7 +46,9 @@ def region_tree() -> dict[str, Region]:
         d = Region.objects.get(pk=city.pk).add_child(code=dcode, name=dname, level=Region.Level.DISTRICT)
         for scode, sname in streets:
             s = Region.objects.get(pk=d.pk).add_child(code=scode, name=sname, level=Region.Level.STREET)
-            Region.objects.get(pk=s.pk).add_child(code=scode + "001", name=sname[:2] + "社区", level=Region.Level.COMMUNITY)
+            Region.objects.get(pk=s.pk).add_child(
+                code=scode + "001", name=sname[:2] + "社区", level=Region.Level.COMMUNITY
+            )
     return _keys()
 
 

@@ -20,6 +20,11 @@ class SignupForm(forms.ModelForm):
         label="确认密码", strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
     )
 
+    # wider than the 11 stored digits, so "+86 139-1234-5678" reaches clean_mobile
+    mobile = forms.CharField(
+        label="手机号", max_length=20, widget=forms.TextInput(attrs={"type": "tel", "inputmode": "tel"})
+    )
+
     class Meta:
         model = User
         fields = ["username", "name", "mobile", "email"]

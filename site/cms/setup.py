@@ -1,7 +1,9 @@
 """Build the public page tree (idempotent): used by seed_demo and by tests."""
 
+from django.conf import settings
 from django.db import transaction
-from wagtail.models import Page, Site
+from wagtail.coreutils import get_supported_content_language_variant
+from wagtail.models import Locale, Page, Site
 
 from .models import HomePage, SectionPage
 
@@ -21,6 +23,8 @@ SECTIONS = [
 
 @transaction.atomic
 def ensure_site(hostname: str = "127.0.0.1", port: int = 80) -> HomePage:
+    # Wagtail's migrations create these rows; a flushed test database has lost them
+    Locale.objects.get_or_create(language_code=get_supported_content_language_variant(settings.LANGUAGE_CODE))
     root = Page.get_first_root_node() or Page.add_root(title="Root", slug="root")
     home = HomePage.objects.first()
     if home is None:

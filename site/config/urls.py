@@ -9,6 +9,7 @@ from accounts import views as account_views
 urlpatterns = [
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
+    path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/", include("accounts.urls")),
     path("me/", account_views.dashboard, name="dashboard"),
     path("me/", include("core.urls")),

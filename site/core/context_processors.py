@@ -1,14 +1,15 @@
 from django.conf import settings
+from django.utils.translation import gettext_lazy as _
 
 from .selectors import unread_count
 
 NAV = [
-    ("首页", "/"),
-    ("项目申报", "/calls/"),
-    ("孵化基地", "/bases/"),
-    ("资助项目", "/projects/"),
-    ("公示公告", "/notices/"),
-    ("数据统计", "/stats/"),
+    (_("首页"), "/"),
+    (_("项目申报"), "/calls/"),
+    (_("孵化基地"), "/bases/"),
+    (_("资助项目"), "/projects/"),
+    (_("公示公告"), "/notices/"),
+    (_("数据统计"), "/stats/"),
 ]
 
 
@@ -18,7 +19,7 @@ def site_chrome(request):
     nav = [(label, url, url == path or (url != "/" and path.startswith(url))) for label, url in NAV]
     user = getattr(request, "user", None)
     return {
-        "site_name": settings.WAGTAIL_SITE_NAME,
+        "site_name": settings.PLATFORM_NAME,
         "main_nav": nav,
         # a callable: the query runs only where a template shows the badge (not in the admin)
         "unread_notifications": lambda: unread_count(user),

@@ -18,7 +18,7 @@ STORAGES = {
         "OPTIONS": {"location": VAR_DIR / "test-media"},
     },
     "private": {
-        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "BACKEND": "core.storage.PrivateFileSystemStorage",
         "OPTIONS": {"location": VAR_DIR / "test-private", "base_url": None},
     },
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
