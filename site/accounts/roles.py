@@ -32,13 +32,22 @@ _ORG_VERIFY = [
     "orgs.change_listentry",
 ]
 
+_BASE_VIEW = ["incubator.view_incubationbase", "incubator.view_incubation", "incubator.view_promotion"]
+_BASE_OPERATE = [
+    "incubator.operate_base",
+    "incubator.change_incubationbase",
+    "incubator.add_servicelog",
+    "incubator.add_capacityassessment",
+]
+
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     Role.APPLICANT: [],
-    Role.BASE_OPERATOR: [ADMIN_ACCESS, *_ORG_VIEW],
-    Role.CALL_MANAGER: [ADMIN_ACCESS, *_ORG_VIEW, *_ORG_VERIFY],
+    Role.BASE_OPERATOR: [ADMIN_ACCESS, *_ORG_VIEW, *_BASE_VIEW, *_BASE_OPERATE],
+    Role.CALL_MANAGER: [ADMIN_ACCESS, *_ORG_VIEW, *_ORG_VERIFY, *_BASE_VIEW, "incubator.add_incubationbase",
+                        "incubator.change_incubationbase"],
     Role.REVIEWER: [ADMIN_ACCESS],
     Role.FINANCE: [ADMIN_ACCESS, *_ORG_VIEW],
-    Role.AUDITOR: [ADMIN_ACCESS, *_ORG_VIEW, "orgs.export_organisation"],
+    Role.AUDITOR: [ADMIN_ACCESS, *_ORG_VIEW, *_BASE_VIEW, "orgs.export_organisation"],
 }
 
 

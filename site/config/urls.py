@@ -14,6 +14,7 @@ urlpatterns = [
     path("me/", account_views.dashboard, name="dashboard"),
     path("me/", include("core.urls")),
     path("me/orgs/", include("orgs.urls")),
+    path("me/incubation/", include("incubator.urls")),
     path("directory/", include("orgs.public_urls")),
 ]
 

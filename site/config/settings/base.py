@@ -20,8 +20,10 @@ INSTALLED_APPS = [
     "core",
     "cms",
     "orgs",
+    "incubator",
     # wagtail
     "wagtail.contrib.settings",
+    "wagtail.contrib.routable_page",
     "wagtail.contrib.redirects",
     "wagtail.sites",
     "accounts.apps.UsersAdminConfig",

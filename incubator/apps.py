@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class IncubatorConfig(AppConfig):
+    name = "incubator"
+    verbose_name = "孵化基地"
+    default_auto_field = "django.db.models.BigAutoField"
