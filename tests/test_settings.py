@@ -19,7 +19,8 @@ def _env_from_example():
 
 
 def _manage(*args, env):
-    full = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "SECRET_KEY")} | env
+    dropped = ("DATABASE_URL", "SECRET_KEY", "DJANGO_ALLOW_ASYNC_UNSAFE", "DJANGO_SETTINGS_MODULE")
+    full = {k: v for k, v in os.environ.items() if k not in dropped} | env
     return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=full, capture_output=True, text=True)
 
 
