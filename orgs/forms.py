@@ -1,7 +1,9 @@
 from django import forms
+from django.conf import settings
+from django.core.validators import MaxLengthValidator
 
 from accounts.validators import normalise_mobile
-from core.files import DOCUMENT_KINDS, SafeFileField
+from core.files import DOCUMENT_KINDS, SafeFileField, human_size
 
 from .models import DocumentKind, Invitation, LegalChangeRequest, Membership, Organisation
 from .validators import normalise_bank_account, normalise_uscc
@@ -30,6 +32,14 @@ PROFILE_FIELDS = [
 ]
 
 
+def accept_separators(field, max_length=40):
+    """Let people type '138 0000 0000' or '6222 0212 …': the model's own length check runs
+    after the clean_<field> method has taken the spaces and dashes out."""
+    field.max_length = max_length
+    field.validators = [v for v in field.validators if not isinstance(v, MaxLengthValidator)]
+    field.widget.attrs["maxlength"] = str(max_length)
+
+
 class OrganisationForm(forms.ModelForm):
     """The profile, typed once. Legal fields are locked once the organisation is verified."""
 
@@ -54,6 +64,8 @@ class OrganisationForm(forms.ModelForm):
 
         self.fields["region"].queryset = Region.objects.filter(level__gte=Region.Level.STREET).order_by("path")
         self.fields["region"].label_from_instance = lambda r: ("\u3000" * (r.depth - 3)) + r.name
+        accept_separators(self.fields["contact_phone"])
+        accept_separators(self.fields["bank_account"])
         if lock_legal:
             for name in ("name", "org_type", "uscc"):
                 self.fields[name].disabled = True
@@ -74,11 +86,16 @@ class OrganisationForm(forms.ModelForm):
 
 class DocumentUploadForm(forms.Form):
     kind = forms.ChoiceField(label="材料类型", choices=DocumentKind.choices)
-    file = SafeFileField(
-        label="文件",
-        kinds=DOCUMENT_KINDS,
-        help_text="PDF、JPG 或 PNG，不超过 10 MB。上传新版本后，旧版本保留在历史中。",
-    )
+    file = SafeFileField(label="文件", kinds=DOCUMENT_KINDS)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # the limit is a setting: say what it is now, not what it was when this was written
+        self.fields[
+            "file"
+        ].help_text = (
+            f"PDF、JPG 或 PNG，不超过 {human_size(settings.UPLOAD_MAX_BYTES)}。上传新版本后，旧版本保留在历史中。"
+        )
 
 
 class InvitationForm(forms.ModelForm):
@@ -90,6 +107,7 @@ class InvitationForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["role"].choices = [c for c in Membership.Role.choices if c[0] != Membership.Role.LEADER]
+        accept_separators(self.fields["mobile"])
 
     def clean_mobile(self):
         return normalise_mobile(self.cleaned_data.get("mobile", ""))

@@ -149,8 +149,8 @@ class Organisation(WorkflowModel):
     # ---- validation -------------------------------------------------------------
     def clean(self):
         errors = {}
+        self.uscc = normalise_uscc(self.uscc) or None  # blank is NULL: unique only among real codes
         if self.uscc:
-            self.uscc = normalise_uscc(self.uscc)
             try:
                 validate_uscc(self.uscc)
             except ValidationError as e:

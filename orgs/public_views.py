@@ -9,9 +9,7 @@ from django.shortcuts import get_object_or_404, render
 from accounts.models import Region
 
 from .models import GRADES, OrgType, ServiceArea
-from .selectors import public_organisations
-
-PUBLIC_FIELDS = ("id", "name", "org_type", "region__name", "latest_grade", "introduction")
+from .selectors import public_organisations, with_valid_grade
 
 
 class DirectoryFilter(forms.Form):
@@ -31,7 +29,12 @@ class DirectoryFilter(forms.Form):
 
 def directory(request):
     form = DirectoryFilter(request.GET or None)
-    qs = public_organisations().select_related("region").prefetch_related("service_areas").order_by("name", "pk")
+    qs = (
+        with_valid_grade(public_organisations())
+        .select_related("region")
+        .prefetch_related("service_areas")
+        .order_by("name", "pk")
+    )
     if form.is_valid():
         d = form.cleaned_data
         if d["q"]:
@@ -43,9 +46,10 @@ def directory(request):
         if d["area"]:
             qs = qs.filter(service_areas=d["area"])
         if d["grade"]:
-            qs = qs.filter(latest_grade=d["grade"])
+            qs = qs.filter(valid_grade=d["grade"])
+    # status too: the workflow mixin reads it on every instance (deferred, it costs a query per row)
     page = Paginator(
-        qs.only("id", "name", "org_type", "latest_grade", "introduction", "region__name", "region__path"), 20
+        qs.only("id", "name", "org_type", "status", "introduction", "region__name", "region__path"), 20
     ).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
@@ -53,5 +57,7 @@ def directory(request):
 
 
 def directory_detail(request, pk):
-    org = get_object_or_404(public_organisations().select_related("region").prefetch_related("service_areas"), pk=pk)
+    org = get_object_or_404(
+        with_valid_grade(public_organisations()).select_related("region").prefetch_related("service_areas"), pk=pk
+    )
     return render(request, "orgs/directory_detail.html", {"org": org})

@@ -1,16 +1,21 @@
 """Reads of the registry: scoped staff lists, the public directory, eligibility."""
 
 import datetime
+import re
+import unicodedata
 from dataclasses import dataclass, field
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Exists, F, OuterRef, Prefetch, QuerySet, Subquery
+from django.shortcuts import get_object_or_404
 
 from accounts.selectors import scope
 
 from .models import (
+    GRADE_VALID_YEARS,
     GRADES,
     AnnualInspection,
     EvaluationGrade,
+    LegalChangeRequest,
     ListEntry,
     Membership,
     Organisation,
@@ -43,6 +48,16 @@ def public_organisations() -> QuerySet:
     return Organisation.objects.filter(status=OrganisationStatus.VERIFIED)
 
 
+def with_valid_grade(qs: QuerySet, on: datetime.date | None = None) -> QuerySet:
+    """Annotate `valid_grade`: the 评估等级 in force on `on` (None when the latest has
+    expired), in the same query. `latest_grade` alone would keep showing an expired grade."""
+    on = on or datetime.date.today()
+    grades = EvaluationGrade.objects.filter(
+        organisation=OuterRef("pk"), awarded_on__lte=on, awarded_on__gt=_years_before(on, GRADE_VALID_YEARS)
+    ).order_by("-awarded_on", "-pk")
+    return qs.annotate(valid_grade=Subquery(grades.values("grade")[:1]))
+
+
 def current_documents(organisation) -> QuerySet:
     return organisation.documents.filter(is_current=True).select_related("uploaded_by")
 
@@ -63,6 +78,9 @@ class EligibilityRules:
     dishonest_lookback_years: int = 2
     require_inspection_passed: bool = True
     accept_basic_inspection: bool = True
+    # the last inspection must be this recent: year N is inspected during N+1, so on a day
+    # in 2026 the 2025 report may still be under way and 2024 is the oldest that counts
+    inspection_max_age_years: int = 2
     min_grade: str | None = None  # e.g. "3A": grade must be 3A or better and still valid
     allowed_types: tuple[str, ...] | None = None
 
@@ -117,8 +135,15 @@ def eligibility(
         ok = {AnnualInspection.Result.PASSED} | (
             {AnnualInspection.Result.BASIC} if rules.accept_basic_inspection else set()
         )
-        if last is None:
+        oldest_current = on.year - rules.inspection_max_age_years
+        # 年检 covers the previous year: an organisation founded last year or this year has none due yet
+        newly_founded = org.founded_on is not None and org.founded_on.year >= on.year - 1
+        if last is None and not newly_founded:
             reasons.append("没有年检记录。")
+        elif last is None:
+            pass
+        elif last.year < oldest_current:
+            reasons.append(f"最近一次年检为{last.year}年度，缺少{oldest_current}年度以来的年检记录。")
         elif last.result not in ok:
             reasons.append(f"{last.year}年度年检结果为“{last.get_result_display()}”。")
 
@@ -144,3 +169,103 @@ def organisation_detail_qs() -> QuerySet:
         "service_areas",
         Prefetch("documents", queryset=OrganisationDocument.objects.filter(is_current=True)),
     )
+
+
+# ---- staff screens (Wagtail admin) ---------------------------------------------------
+
+SIMILAR_NAME_THRESHOLD = 85
+
+
+def review_queue(user) -> QuerySet:
+    """Submitted organisations in the user's scope, the longest-waiting first."""
+    return (
+        organisations_for_staff(user)
+        .filter(status=OrganisationStatus.SUBMITTED)
+        .order_by(F("submitted_at").asc(nulls_first=True), "pk")
+    )
+
+
+def organisation_for_review(user, pk) -> Organisation:
+    """One organisation in the user's scope with everything the review page shows, in a
+    fixed number of queries; Http404 when it lies outside the scope. `has_pending_change`
+    says whether to load the pending LegalChangeRequest (see pending_change)."""
+    pending = LegalChangeRequest.objects.filter(organisation=OuterRef("pk"), state=LegalChangeRequest.State.PENDING)
+    qs = (
+        organisations_for_staff(user)
+        .select_related("sponsor", "created_by")
+        .annotate(has_pending_change=Exists(pending))
+        .prefetch_related(
+            "service_areas",
+            Prefetch(
+                "documents",
+                queryset=OrganisationDocument.objects.select_related("uploaded_by").order_by("kind", "-version"),
+            ),
+            Prefetch("memberships", queryset=Membership.objects.select_related("user").order_by("joined_at", "pk")),
+            "inspections",
+            "grades",
+            Prefetch("list_entries", queryset=ListEntry.objects.select_related("created_by")),
+        )
+    )
+    return get_object_or_404(qs, pk=pk)
+
+
+def pending_change(org: Organisation) -> LegalChangeRequest | None:
+    """The organisation's change request awaiting a decision, if any."""
+    if getattr(org, "has_pending_change", True) is False:
+        return None
+    req = org.change_requests.filter(state=LegalChangeRequest.State.PENDING).select_related("requested_by").first()
+    if req is not None:
+        req.organisation = org
+    return req
+
+
+def _comparable_name(name: str) -> str:
+    """Full-width → half-width, no spaces or punctuation: （筹） and (筹) are the same."""
+    return re.sub(r"[\W_]+", "", unicodedata.normalize("NFKC", name or "")).lower()
+
+
+def _name_index(exclude_pks=()) -> tuple[dict[int, str], dict[int, str]]:
+    """(pk → name, pk → comparable name) of every organisation: one query."""
+    names = dict(Organisation.objects.exclude(pk__in=list(exclude_pks)).order_by().values_list("pk", "name"))
+    return names, {pk: _comparable_name(name) for pk, name in names.items()}
+
+
+def _matches(name: str, choices: dict[int, str], *, exclude_pk=None, limit: int, threshold: int):
+    """[(pk, score)] of the closest `choices` (comparable names), best first."""
+    from rapidfuzz import fuzz, process
+
+    found = process.extract(
+        _comparable_name(name), choices, scorer=fuzz.ratio, processor=None, score_cutoff=threshold, limit=limit + 1
+    )
+    return [(pk, score) for _, score, pk in found if pk != exclude_pk][:limit]
+
+
+def similar_organisations(org: Organisation, limit: int = 5, threshold: int = SIMILAR_NAME_THRESHOLD) -> list:
+    """Other organisations (any region, any status) whose name is very close to `org`'s:
+    a warning for the verifier that this may be a duplicate or an imitation, never a block.
+    Each result carries `.similarity` (0–100). Two queries however large the registry."""
+    _, choices = _name_index(exclude_pks=[org.pk])
+    matches = _matches(org.name, choices, limit=limit, threshold=threshold)
+    if not matches:
+        return []
+    found = Organisation.objects.select_related("region").in_bulk([pk for pk, _ in matches])
+    result = []
+    for pk, score in matches:
+        other = found[pk]
+        other.similarity = round(score)
+        result.append(other)
+    return result
+
+
+def similar_name_flags(orgs, threshold: int = SIMILAR_NAME_THRESHOLD) -> dict[int, tuple[str, int]]:
+    """For a page of organisations: pk → (closest other organisation's name, score) where
+    one is at least `threshold` similar. One query for the whole page."""
+    orgs = list(orgs)
+    if not orgs:
+        return {}
+    names, choices = _name_index()
+    flags = {}
+    for org in orgs:
+        for pk, score in _matches(org.name, choices, exclude_pk=org.pk, limit=1, threshold=threshold):
+            flags[org.pk] = (names[pk], round(score))
+    return flags

@@ -271,6 +271,8 @@ def member_invite(*, org: Organisation, by, role: str, mobile: str = "", email: 
 def pending_invitations_for(user):
     from django.db.models import Q
 
+    if not getattr(user, "is_authenticated", False):
+        return Invitation.objects.none()
     cond = Q(pk__in=[])
     if user.mobile:
         cond |= Q(mobile=user.mobile)
@@ -295,18 +297,24 @@ def invitation_accept(*, invitation: Invitation, by) -> Membership:
 # ---- legal changes -----------------------------------------------------------------------
 
 
+def _with_legal_fields(org, *, name, org_type, uscc) -> Organisation:
+    """A fresh copy of `org` carrying new legal facts, validated as the organisation itself
+    would be (USCC rules, uniqueness, what the type requires). Raises ValidationError."""
+    probe = Organisation.objects.get(pk=org.pk)
+    probe.name, probe.org_type, probe.uscc = name, org_type, (uscc or None)
+    probe.full_clean()
+    return probe
+
+
 def change_request_create(*, org, by, name, org_type, uscc, reason) -> LegalChangeRequest:
+    """The 负责人 asks for new legal facts. Fails if they would not be valid for this
+    organisation (e.g. the USCC is taken) or a request is already pending."""
     require_member(by, org, [Membership.Role.LEADER])
     if org.status != OrganisationStatus.VERIFIED:
         raise ValidationError("只有已认证的组织需要通过变更申请修改登记事项，其他状态可直接修改。")
     if org.change_requests.filter(state=LegalChangeRequest.State.PENDING).exists():
         raise ValidationError("已有一份变更申请在审核中，请等待审核结果。")
-    probe = Organisation(
-        **{f.name: getattr(org, f.name) for f in Organisation._meta.concrete_fields if f.name not in ("id", "status")}
-    )
-    probe.pk = org.pk
-    probe.name, probe.org_type, probe.uscc = name, org_type, (uscc or None)
-    probe.full_clean()
+    probe = _with_legal_fields(org, name=name, org_type=org_type, uscc=uscc)
     req = LegalChangeRequest(
         organisation=org, name=name, org_type=org_type, uscc=probe.uscc or "", reason=reason, requested_by=by
     )
@@ -322,10 +330,14 @@ def change_request_create(*, org, by, name, org_type, uscc, reason) -> LegalChan
 
 
 def change_request_decide(*, req: LegalChangeRequest, by, approve: bool, note: str = "") -> LegalChangeRequest:
+    """Approve (the new legal facts take effect) or reject (a note is required). Approval
+    re-validates: the USCC may have been taken by another organisation meanwhile."""
     org = req.organisation
     require_verifier(by, org)
     if not approve and not note.strip():
         raise WorkflowError("不同意变更时请填写理由。")
+    if approve:
+        _with_legal_fields(org, name=req.name, org_type=req.org_type, uscc=req.uscc)
     with transaction.atomic():
         run_transition(req, "approve" if approve else "reject", by=by, reason=note)
         LegalChangeRequest.objects.filter(pk=req.pk).update(
@@ -388,3 +400,26 @@ def list_entry_add(*, org, by, kind: str, listed_on, removed_on=None, reason: st
     e.full_clean()
     e.save()
     return e
+
+
+def registration_record(*, org: Organisation, by, org_type: str, uscc: str, note: str, allowed: bool) -> Organisation:
+    """Record that a 筹备/备案 group has been registered (e.g. during incubation): its
+    type and USCC change through an approved LegalChangeRequest, so the audit log holds.
+    `allowed` is the caller's permission decision (an incubation operator in scope)."""
+    if not allowed:
+        raise PermissionDenied("您无权登记该组织的登记信息。")
+    if org.is_registered and org.uscc == uscc:
+        return org
+    if org.change_requests.filter(state=LegalChangeRequest.State.PENDING).exists():
+        raise ValidationError("该组织有一份登记事项变更申请尚未审核，请先由民政部门处理。")
+    probe = _with_legal_fields(org, name=org.name, org_type=org_type, uscc=uscc)
+    with transaction.atomic():
+        req = LegalChangeRequest.objects.create(
+            organisation=org, name=org.name, org_type=org_type, uscc=probe.uscc, reason=note, requested_by=by
+        )
+        run_transition(req, "approve", by=by, reason=note)
+        LegalChangeRequest.objects.filter(pk=req.pk).update(decided_by=by, decided_at=timezone.now())
+        Organisation.objects.filter(pk=org.pk).update(org_type=org_type, uscc=probe.uscc)
+        _notify_members(org, f"{org.name} 登记信息已更新", f"已记录统一社会信用代码 {probe.uscc}。{note}")
+    org.org_type, org.uscc = org_type, probe.uscc
+    return org

@@ -51,7 +51,7 @@ def validate_uscc(value: str) -> str:
     bad = sorted({c for c in code if c not in USCC_VALUES})
     if bad:
         raise ValidationError(
-            f"统一社会信用代码含有不允许的字符：{'、'.join(bad)}（不使用 I、O、Z、S、V 及小写以外的符号）。",
+            f"统一社会信用代码含有不允许的字符：{'、'.join(bad)}（只能由数字和除 I、O、Z、S、V 以外的大写字母组成）。",
             code="uscc_charset",
         )
     dept, kind = code[0], code[1]
