@@ -29,8 +29,12 @@ def transition_label(instance, name: str) -> str:
     return name
 
 
-def run_transition(instance, name: str, *, by, reason: str = "", **kwargs):
+def run_transition(instance, name: str, *, by, reason: str = "", also_save: tuple[str, ...] = (), **kwargs):
     """Run `instance.<name>(**kwargs)` and save, atomically, logging `by` and `reason`.
+
+    Only the status (and auto_now timestamps, and `also_save` fields a transition method
+    sets) is written, so a copy of the row loaded earlier never overwrites columns that
+    other actions changed meanwhile.
 
     Raises WorkflowError when the transition is not allowed from the current status or
     its conditions fail, or when someone else changed the status first."""
@@ -42,7 +46,7 @@ def run_transition(instance, name: str, *, by, reason: str = "", **kwargs):
         with transaction.atomic():
             with FSMLogDescriptor(instance, "by", by), FSMLogDescriptor(instance, "description", reason or None):
                 result = method(**kwargs)
-            instance.save()
+            instance.save(update_fields=[*_status_fields(instance), *also_save])
     except ConcurrentTransition:
         # protected FSM fields cannot be refreshed in place: read the winner's status anew
         current = type(instance)._default_manager.get(pk=instance.pk)
@@ -52,6 +56,14 @@ def run_transition(instance, name: str, *, by, reason: str = "", **kwargs):
     except TransitionNotAllowed:
         raise WorkflowError(f"当前状态为“{status_display(instance)}”，不能执行“{label}”。") from None
     return result
+
+
+def _status_fields(instance) -> list[str]:
+    return [
+        f.name
+        for f in instance._meta.concrete_fields
+        if isinstance(f, FSMFieldMixin) or getattr(f, "auto_now", False)
+    ]
 
 
 def status_display(instance, field: str = "status") -> str:

@@ -67,3 +67,14 @@ def test_history_template_tag_shows_labels_people_and_reasons(org, django_assert
     assert "草稿 → <strong>待审核</strong>" in html
     assert "待审核 → <strong>退回补正</strong>" in html
     assert "李红梅" in html and "理由：请补充银行开户证明" in html
+
+
+@pytest.mark.django_db
+def test_a_transition_on_a_stale_copy_does_not_overwrite_other_columns(org):
+    actor = UserFactory()
+    stale = Organisation.objects.get(pk=org.pk)
+    Organisation.objects.filter(pk=org.pk).update(contact_name="新联系人")
+    run_transition(stale, "submit", by=actor)
+    fresh = Organisation.objects.get(pk=org.pk)
+    assert fresh.status == OrganisationStatus.SUBMITTED
+    assert fresh.contact_name == "新联系人"
