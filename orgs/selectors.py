@@ -114,7 +114,8 @@ def eligibility(
     if rules.require_verified and org.status != OrganisationStatus.VERIFIED:
         reasons.append(f"组织登记信息尚未通过审核（当前状态：{org.get_status_display()}）。")
 
-    entries = list(ListEntry.objects.filter(organisation=org, listed_on__lte=on))
+    # .all() on the related managers: uses rows a page has prefetched, else one query each
+    entries = [e for e in org.list_entries.all() if e.listed_on <= on]
 
     def active_since(kind, since):
         return [e for e in entries if e.kind == kind and (e.removed_on is None or e.removed_on >= since)]
@@ -131,7 +132,7 @@ def eligibility(
             reasons.append(f"因{e.reason or '严重违约'}被禁止申报{until}。")
 
     if rules.require_inspection_passed and org.is_registered:
-        last = AnnualInspection.objects.filter(organisation=org, year__lt=on.year).order_by("-year").first()
+        last = max((i for i in org.inspections.all() if i.year < on.year), key=lambda i: i.year, default=None)
         ok = {AnnualInspection.Result.PASSED} | (
             {AnnualInspection.Result.BASIC} if rules.accept_basic_inspection else set()
         )
@@ -159,9 +160,8 @@ def eligibility(
 
 def current_grade(org: Organisation, on: datetime.date | None = None) -> EvaluationGrade | None:
     on = on or datetime.date.today()
-    for g in EvaluationGrade.objects.filter(organisation=org, awarded_on__lte=on).order_by("-awarded_on"):
-        return g if g.valid_on(on) else None
-    return None
+    latest = max((g for g in org.grades.all() if g.awarded_on <= on), key=lambda g: g.awarded_on, default=None)
+    return latest if latest is not None and latest.valid_on(on) else None
 
 
 def organisation_detail_qs() -> QuerySet:

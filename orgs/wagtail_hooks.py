@@ -1,1 +1,55 @@
-"""Staff screens for the registry inside the Wagtail admin."""
+"""Staff screens for the registry inside the Wagtail admin: the "社会组织" menu and its
+URLs under /admin/orgs/. Other orgs screens add items to the same submenu with
+`@hooks.register("register_orgs_menu_item")`."""
+
+try:
+    from . import exchange_hooks  # noqa: F401
+except ImportError as exc:  # not written yet; any other import error must still surface
+    if exc.name not in (__package__, f"{__package__}.exchange_hooks"):
+        raise
+
+from django.urls import include, path, reverse
+from wagtail import hooks
+from wagtail.admin.menu import Menu, MenuItem, SubmenuMenuItem
+
+from . import views_admin
+
+ORGS_MENU_HOOK = "register_orgs_menu_item"
+
+
+class PermissionMenuItem(MenuItem):
+    """A menu item shown only to users with `permission`."""
+
+    def __init__(self, *args, permission: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.permission = permission
+
+    def is_shown(self, request):
+        return request.user.has_perm(self.permission)
+
+
+@hooks.register("register_admin_urls")
+def register_orgs_admin_urls():
+    return [path("orgs/", include((views_admin.urlpatterns, "orgs_admin")))]
+
+
+@hooks.register("register_admin_menu_item")
+def register_orgs_menu():
+    menu = Menu(register_hook_name=ORGS_MENU_HOOK, construct_hook_name="construct_orgs_menu")
+    return SubmenuMenuItem("社会组织", menu, name="orgs", icon_name="group", order=200)
+
+
+def _menu_item(label, url_name, *, name, icon_name, order):
+    return PermissionMenuItem(
+        label, reverse(url_name), name=name, icon_name=icon_name, order=order, permission=views_admin.VIEW_PERMISSION
+    )
+
+
+@hooks.register(ORGS_MENU_HOOK)
+def registry_menu_item():
+    return _menu_item("登记名录", "orgs_admin:registry", name="orgs-registry", icon_name="list-ul", order=100)
+
+
+@hooks.register(ORGS_MENU_HOOK)
+def queue_menu_item():
+    return _menu_item("待审核", "orgs_admin:queue", name="orgs-queue", icon_name="tasks", order=110)
