@@ -4,6 +4,7 @@ import datetime
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from django.db.models import Exists, F, OuterRef, Prefetch, QuerySet, Subquery
 from django.shortcuts import get_object_or_404
@@ -219,6 +220,7 @@ def pending_change(org: Organisation) -> LegalChangeRequest | None:
     return req
 
 
+@lru_cache(maxsize=100_000)  # a pure function of the name; names rarely change
 def _comparable_name(name: str) -> str:
     """Full-width → half-width, no spaces or punctuation: （筹） and (筹) are the same."""
     return re.sub(r"[\W_]+", "", unicodedata.normalize("NFKC", name or "")).lower()
@@ -263,9 +265,18 @@ def similar_name_flags(orgs, threshold: int = SIMILAR_NAME_THRESHOLD) -> dict[in
     orgs = list(orgs)
     if not orgs:
         return {}
+    from rapidfuzz import fuzz, process
+
     names, choices = _name_index()
+    pks, keys = list(choices), list(choices.values())
+    column = {pk: i for i, pk in enumerate(pks)}
+    # one vectorised comparison of the whole page against the whole registry
+    scores = process.cdist([_comparable_name(o.name) for o in orgs], keys, scorer=fuzz.ratio, score_cutoff=threshold)
     flags = {}
-    for org in orgs:
-        for pk, score in _matches(org.name, choices, exclude_pk=org.pk, limit=1, threshold=threshold):
-            flags[org.pk] = (names[pk], round(score))
+    for row, org in zip(scores, orgs, strict=True):
+        if org.pk in column:
+            row[column[org.pk]] = 0
+        best = int(row.argmax())
+        if row[best] >= threshold:
+            flags[org.pk] = (names[pks[best]], round(float(row[best])))
     return flags
