@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django_fsm import FSMField, transition
 
 from accounts.models import Region
@@ -123,6 +124,11 @@ class IncubationBase(models.Model):
         unknown = set(self.services or []) - set(BaseService.values)
         if unknown:
             errors["services"] = f"未知的服务项目：{'、'.join(sorted(unknown))}。"
+        # the database refuses these too (constraints below); say it in words first
+        if self.desks is not None and self.desks < self.desks_used:
+            errors["desks"] = f"实体入驻工位数不能少于已占用的工位数（{self.desks_used}个）。"
+        if self.virtual_places is not None and self.virtual_places < self.virtual_used:
+            errors["virtual_places"] = f"虚拟入驻名额不能少于已占用的名额（{self.virtual_used}个）。"
         if errors:
             raise ValidationError(errors)
 
@@ -232,7 +238,8 @@ class Incubation(WorkflowModel):
         return self.status in RESIDENT_STATES
 
     def screening_overdue(self, today: datetime.date | None = None) -> bool:
-        return self.status == S.APPLIED and (today or datetime.date.today()) > self.screening_due
+        """Still waiting for 初审 after the due date (base.screening_days working days)."""
+        return self.status == S.APPLIED and (today or timezone.localdate()) > self.screening_due
 
     # ---- transitions: thin; services check permission, capacity and the checklist ----
     @transition(field=status, source=S.APPLIED, target=S.SCREENED, custom={"label": "初审通过"})

@@ -12,13 +12,19 @@ from .models import GRADES, AnnualInspection, OrganisationStatus, OrgType
 class RegistryFilterForm(forms.Form):
     q = forms.CharField(label="搜索", required=False, widget=forms.TextInput(attrs={"placeholder": "名称或信用代码"}))
     org_type = forms.ChoiceField(label="类型", required=False, choices=[("", "全部类型"), *OrgType.choices])
-    status = forms.ChoiceField(label="登记状态", required=False, choices=[("", "全部状态"), *OrganisationStatus.choices])
-    region = forms.ModelChoiceField(label="区域", required=False, empty_label="全部区域", queryset=Region.objects.none())
+    status = forms.ChoiceField(
+        label="登记状态", required=False, choices=[("", "全部状态"), *OrganisationStatus.choices]
+    )
+    region = forms.ModelChoiceField(
+        label="区域", required=False, empty_label="全部区域", queryset=Region.objects.none()
+    )
     grade = forms.ChoiceField(
         label="评估等级", required=False, choices=[("", "全部等级"), *[(g, g) for g in GRADES], ("none", "无等级")]
     )
     inspection = forms.ChoiceField(
-        label="最近年检", required=False, choices=[("", "全部年检结果"), *AnnualInspection.Result.choices, ("none", "无年检记录")]
+        label="最近年检",
+        required=False,
+        choices=[("", "全部年检结果"), *AnnualInspection.Result.choices, ("none", "无年检记录")],
     )
 
     def __init__(self, *args, regions: QuerySet | None = None, **kwargs):

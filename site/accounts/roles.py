@@ -43,8 +43,14 @@ _BASE_OPERATE = [
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     Role.APPLICANT: [],
     Role.BASE_OPERATOR: [ADMIN_ACCESS, *_ORG_VIEW, *_BASE_VIEW, *_BASE_OPERATE],
-    Role.CALL_MANAGER: [ADMIN_ACCESS, *_ORG_VIEW, *_ORG_VERIFY, *_BASE_VIEW, "incubator.add_incubationbase",
-                        "incubator.change_incubationbase"],
+    Role.CALL_MANAGER: [
+        ADMIN_ACCESS,
+        *_ORG_VIEW,
+        *_ORG_VERIFY,
+        *_BASE_VIEW,
+        "incubator.add_incubationbase",
+        "incubator.change_incubationbase",
+    ],
     Role.REVIEWER: [ADMIN_ACCESS],
     Role.FINANCE: [ADMIN_ACCESS, *_ORG_VIEW],
     Role.AUDITOR: [ADMIN_ACCESS, *_ORG_VIEW, *_BASE_VIEW, "orgs.export_organisation"],

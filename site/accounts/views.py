@@ -62,6 +62,7 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
 
 @login_required
 def dashboard(request):
+    from incubator.selectors import incubations_for_member
     from orgs.selectors import memberships_for_user
     from orgs.services import pending_invitations_for
 
@@ -70,5 +71,6 @@ def dashboard(request):
         "invitations": pending_invitations_for(request.user),
         "active_org_id": request.session.get("active_org"),
         "notifications": notifications_for(request.user)[:5],
+        "incubations": incubations_for_member(request.user)[:10],
     }
     return render(request, "accounts/dashboard.html", context)

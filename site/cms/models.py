@@ -1,5 +1,6 @@
 from django.db import models
 from wagtail.admin.panels import FieldPanel
+from wagtail.contrib.routable_page.models import RoutablePageMixin, path
 from wagtail.fields import RichTextField
 from wagtail.models import Page
 
@@ -17,7 +18,7 @@ class HomePage(Page):
     body = RichTextField("正文", blank=True)
 
     content_panels = [*Page.content_panels, FieldPanel("hero_title"), FieldPanel("hero_text"), FieldPanel("body")]
-    subpage_types = ["cms.SectionPage"]
+    subpage_types = ["cms.SectionPage", "cms.BaseIndexPage"]
     max_count = 1
 
     class Meta:
@@ -25,6 +26,7 @@ class HomePage(Page):
 
     def get_context(self, request, *args, **kwargs):
         from accounts.models import Region
+        from incubator.models import IncubationBase
         from orgs.selectors import public_organisations
 
         context = super().get_context(request, *args, **kwargs)
@@ -33,6 +35,7 @@ class HomePage(Page):
             "organisations": public_organisations().count(),
             "streets": Region.objects.filter(level=Region.Level.STREET).count(),
             "communities": Region.objects.filter(level=Region.Level.COMMUNITY).count(),
+            "bases": IncubationBase.objects.filter(is_active=True).count(),
         }
         return context
 
@@ -50,3 +53,37 @@ class SectionPage(Page):
 
     class Meta:
         verbose_name = "栏目页"
+
+
+class BaseIndexPage(RoutablePageMixin, Page):
+    """孵化基地 (/bases/): the public directory of the incubation bases and a page per base.
+
+    The section's title and intro are edited here, in Wagtail; the bases themselves are
+    domain records (incubator.IncubationBase, with their photo and introduction edited in
+    the admin's 孵化基地 screens), because their capacity, residents and figures are kept
+    by the incubation services and change every day, which a page tree would only copy.
+    So this one page routes: "" is the directory, "<pk>/" a base's public page."""
+
+    intro = RichTextField("简介", blank=True)
+    empty_text = models.CharField("暂无基地时的提示", max_length=200, default="孵化基地信息正在整理中。")
+
+    content_panels = [*Page.content_panels, FieldPanel("intro"), FieldPanel("empty_text")]
+    parent_page_types = ["cms.HomePage"]
+    subpage_types = []
+    max_count = 1
+
+    class Meta:
+        verbose_name = "孵化基地栏目"
+
+    @path("")
+    def directory(self, request):
+        from incubator.public import directory_context
+
+        return self.render(request, context_overrides=directory_context(request, self))
+
+    @path("<int:pk>/")
+    def base(self, request, pk):
+        from incubator.public import base_context
+
+        context = base_context(pk, bases_url=self.get_url(request))
+        return self.render(request, context_overrides=context, template="cms/base_detail_page.html")

@@ -1,12 +1,14 @@
 """Build the public page tree (idempotent): used by seed_demo and by tests."""
 
 from django.conf import settings
-from django.db import transaction
+from django.contrib.contenttypes.models import ContentType
+from django.db import models, transaction
 from wagtail.coreutils import get_supported_content_language_variant
 from wagtail.models import Locale, Page, Site
 
-from .models import HomePage, SectionPage
+from .models import BaseIndexPage, HomePage, SectionPage
 
+# The top-level sections, in menu order: (slug, title, intro, text when empty).
 SECTIONS = [
     (
         "calls",
@@ -19,6 +21,8 @@ SECTIONS = [
     ("notices", "公示公告", "立项公示、评估结果公示及其他公告；公示期内可以提出异议。", "暂无公示公告。"),
     ("stats", "数据统计", "公益创投和孵化工作的公开统计数据。", "暂无统计数据。"),
 ]
+# Sections whose app gives them a page type of their own; the others are SectionPages.
+SECTION_PAGE_TYPES: dict[str, type[Page]] = {"bases": BaseIndexPage}
 
 
 @transaction.atomic
@@ -40,8 +44,37 @@ def ensure_site(hostname: str = "127.0.0.1", port: int = 80) -> HomePage:
     elif site.root_page_id != home.pk:
         site.root_page = home
         site.save()
-    existing = set(SectionPage.objects.child_of(home).values_list("slug", flat=True))
+    existing = {p.slug: p for p in home.get_children().specific()}
     for slug, title, intro, empty in SECTIONS:
-        if slug not in existing:
-            home.add_child(instance=SectionPage(title=title, slug=slug, intro=f"<p>{intro}</p>", empty_text=empty))
+        page_class = SECTION_PAGE_TYPES.get(slug, SectionPage)
+        page = existing.get(slug)
+        if page is None:
+            home.add_child(instance=page_class(title=title, slug=slug, intro=f"<p>{intro}</p>", empty_text=empty))
+        elif type(page) is SectionPage and page_class is not SectionPage:
+            convert_section(page, page_class)
     return home
+
+
+def convert_section(section: SectionPage, page_class: type[Page]) -> Page:
+    """Give a section page its app's own page type, in place.
+
+    The page keeps its id, place in the tree, URL, title, live state, permissions and
+    history: only the SectionPage row is deleted (Django's keep_parents leaves the
+    wagtailcore Page row and everything attached to it) and a row of the new type is added
+    on the same page; intro and empty text carry over. A new revision is published so the
+    editor opens the page as its new type."""
+    page = Page.objects.get(pk=section.pk)
+    carried = {"intro": section.intro, "empty_text": section.empty_text}
+    models.Model.delete(section, keep_parents=True)  # Page.delete() would remove the whole page
+    content_type = ContentType.objects.get_for_model(page_class)
+    Page.objects.filter(pk=page.pk).update(content_type=content_type)
+    new = page_class(page_ptr=page, **carried)
+    for f in Page._meta.concrete_fields:
+        setattr(new, f.attname, getattr(page, f.attname))
+    new.content_type = content_type
+    new.save_base(raw=True)  # the new type's row only; the Page row is already there
+    new = page_class.objects.get(pk=page.pk)
+    revision = new.save_revision(log_action=False)
+    if new.live:
+        revision.publish(log_action=False)
+    return new

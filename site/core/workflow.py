@@ -60,9 +60,7 @@ def run_transition(instance, name: str, *, by, reason: str = "", also_save: tupl
 
 def _status_fields(instance) -> list[str]:
     return [
-        f.name
-        for f in instance._meta.concrete_fields
-        if isinstance(f, FSMFieldMixin) or getattr(f, "auto_now", False)
+        f.name for f in instance._meta.concrete_fields if isinstance(f, FSMFieldMixin) or getattr(f, "auto_now", False)
     ]
 
 

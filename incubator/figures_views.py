@@ -1,0 +1,96 @@
+"""孵化数据: the figures dashboard in the Wagtail admin (/admin/incubator/figures/) and its
+Excel download, for users with incubator.view_incubationbase. Both cover the bases in the
+user's region subtree only (a street operator sees the street's workstation and the
+community studios below it; the city sees everything)."""
+
+from urllib.parse import quote
+
+from django.http import HttpResponse
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from wagtail.admin.auth import permission_required
+from wagtail.admin.widgets.button import HeaderButton
+
+from accounts.selectors import scope
+from cms.models import BaseIndexPage
+
+from . import exports
+from .figures import (
+    SUMMARY_SHORT,
+    as_records,
+    gain_display,
+    load_frames,
+    share_display,
+    summary,
+    yearly,
+    yearly_chart,
+)
+from .models import BaseLevel, IncubationBase
+
+VIEW_PERMISSION = "incubator.view_incubationbase"
+
+
+def bases_in_scope(user):
+    return scope(IncubationBase.objects.all(), user)
+
+
+def _rows(df):
+    rows = as_records(df)
+    for row in rows:
+        row["registered_share_display"] = share_display(row["registered_share"])
+        row["avg_gain_display"] = gain_display(row["avg_gain"])
+    return rows
+
+
+@permission_required(VIEW_PERMISSION)
+def dashboard(request):
+    frames = load_frames(bases_in_scope(request.user))
+    per_level = yearly(frames, "level")
+    level_charts = [
+        yearly_chart(
+            per_level[per_level["level"] == level].tail(4), f"{BaseLevel(level).label}：近年入壳、出壳与退驻（家）"
+        )
+        for level in sorted(frames.bases["level"].unique())
+    ]
+    by_base = _rows(summary(frames, by="base"))
+    for row in by_base:
+        row["level_label"] = BaseLevel(row["level"]).label
+    region = request.user.region
+    index = BaseIndexPage.objects.live().first()
+    context = {
+        "header_title": "孵化数据",
+        "header_icon": "table",
+        "breadcrumbs_items": [
+            {"url": reverse("wagtailadmin_home"), "label": "仪表板"},
+            {"url": "", "label": "孵化基地"},
+            {"url": "", "label": "孵化数据"},
+        ],
+        "header_buttons": [
+            HeaderButton("导出 Excel", reverse("incubator_figures:export"), icon_name="download"),
+        ],
+        "scope_label": "全市" if request.user.is_superuser or region is None else region.full_name,
+        "base_count": len(frames.bases),
+        "total_chart": yearly_chart(yearly(frames).tail(4), "全部基地：近年入壳、出壳与退驻（家）"),
+        "level_charts": level_charts,
+        "by_level": _rows(summary(frames, by="level")),
+        "by_base": by_base,
+        "columns": SUMMARY_SHORT,
+        "bases_url": index.url if index else "",
+    }
+    return TemplateResponse(request, "incubator/figures/dashboard.html", context)
+
+
+@permission_required(VIEW_PERMISSION)
+def export(request):
+    data = exports.figures_workbook(load_frames(bases_in_scope(request.user)))
+    response = HttpResponse(data, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    filename = f"孵化基地数据-{timezone.localdate():%Y%m%d}.xlsx"
+    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(filename)}"
+    return response
+
+
+urlpatterns = [
+    path("", dashboard, name="dashboard"),
+    path("export.xlsx", export, name="export"),
+]

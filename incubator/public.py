@@ -1,0 +1,103 @@
+"""The public face of the bases, served by cms.BaseIndexPage (/bases/ and /bases/<pk>/).
+
+The directory loads every active base in one query (they are tens, not thousands, so it
+is not paginated), the regions on their paths in one more, and filters by region in
+Python; a base's page costs a fixed number of queries too, whatever the number of its
+residents. Only public facts are shown (see selectors.public_*)."""
+
+from dataclasses import dataclass, field
+
+from django import forms
+from django.urls import NoReverseMatch, reverse
+
+from accounts.models import Region
+
+from .figures import base_figures
+from .models import BaseLevel, IncubationBase
+from .selectors import public_base, public_bases, public_graduates, public_residents, region_label, regions_above
+
+LEVEL_NOTES = {
+    BaseLevel.CITY: "全市枢纽平台：孵化全市性社会组织，接收街道（镇）工作站推荐的优秀组织。",
+    BaseLevel.STREET: "设在街道（镇）党群服务中心，孵化辖区社区社会组织，指导登记备案。",
+    BaseLevel.COMMUNITY: "设在社区（村）党群服务中心，为居民团队、志愿服务队和互助小组提供场地和起步支持。",
+}
+
+
+class RegionFilterForm(forms.Form):
+    region = forms.ChoiceField(label="所在区域", required=False)
+
+    def __init__(self, *args, nodes: dict[str, Region], **kwargs):
+        super().__init__(*args, **kwargs)
+        choices = [("", "全部区域")]
+        for node in nodes.values():  # in path order: each district followed by its streets
+            if node.level == Region.Level.DISTRICT:
+                choices.append((node.code, node.name))
+            elif node.level == Region.Level.STREET:
+                choices.append((node.code, f"\u3000{node.name}"))
+        self.fields["region"].choices = choices
+        self.fields["region"].widget.attrs["aria-label"] = "按区域筛选"
+
+
+@dataclass
+class LevelGroup:
+    level: int
+    label: str
+    note: str
+    bases: list = field(default_factory=list)
+
+
+def _base_url(bases_url: str, pk: int) -> str:
+    return f"{bases_url}{pk}/"
+
+
+def directory_context(request, page) -> dict:
+    """All active bases grouped by level (市级 / 街道（镇） / 社区（村）), optionally only
+    those in a district's or street's subtree. Three queries."""
+    bases = list(public_bases())
+    nodes = regions_above([b.region for b in bases])
+    form = RegionFilterForm(request.GET or None, nodes=nodes)
+    chosen = None
+    if form.is_valid() and form.cleaned_data["region"]:
+        chosen = next(n for n in nodes.values() if n.code == form.cleaned_data["region"])
+        bases = [b for b in bases if b.region.path.startswith(chosen.path)]
+    bases_url = page.get_url(request)
+    groups = {level: LevelGroup(level, label, LEVEL_NOTES[level]) for level, label in BaseLevel.choices}
+    for b in bases:
+        b.region_label = region_label(b.region, nodes)
+        b.public_url = _base_url(bases_url, b.pk)
+        groups[b.level].bases.append(b)
+    return {
+        "form": form,
+        "chosen_region": chosen,
+        "groups": [g for g in groups.values() if g.bases],
+        "level_counts": [(g.label, len(g.bases)) for g in groups.values()],
+        "base_count": len(bases),
+        "bases_url": bases_url,
+    }
+
+
+def base_context(pk: int, *, bases_url: str) -> dict:
+    """One base's public page: facts, services, capacity, residents, graduates, the bases
+    above and below it, and its figures. A fixed number of queries (nine)."""
+    base = public_base(pk)
+    children = list(base.children.filter(is_active=True).select_related("region").order_by("region__path", "name"))
+    nodes = regions_above([base.region, *(c.region for c in children)])
+    for child in children:
+        child.region_label = region_label(child.region, nodes)
+        child.public_url = _base_url(bases_url, child.pk)
+    try:
+        apply_url = reverse("incubator:apply", args=[base.pk]) if base.is_active else ""
+    except NoReverseMatch:  # the applicant screens are not installed
+        apply_url = ""
+    return {
+        "base": base,
+        "region_label": region_label(base.region, nodes),
+        "level_label": BaseLevel(base.level).label,
+        "parent_url": _base_url(bases_url, base.parent_id) if base.parent_id else "",
+        "children": children,
+        "residents": list(public_residents(base)),
+        "graduates": list(public_graduates(base)),
+        "figures": base_figures(IncubationBase.objects.filter(pk=base.pk), base.pk),
+        "apply_url": apply_url,
+        "bases_url": bases_url,
+    }

@@ -1,0 +1,245 @@
+"""The organisation's side of incubation (/me/incubation/): apply to a base with the
+profile already on file, follow each stay, withdraw. Thin views over services and selectors."""
+
+from decimal import Decimal
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from core.workflow import WorkflowError
+from orgs.models import Membership, Organisation
+from orgs.services import EDITOR_ROLES
+from orgs.views import _apply_errors, _error_text
+
+from . import services
+from .forms import ApplicationForm, WithdrawForm
+from .models import ASSESSMENT_DIMENSIONS, BaseService, IncubationBase, IncubationStatus, Residence
+from .selectors import assessment_series, incubation_for_member_page, incubations_for_member, open_bases
+
+# ---- the capacity chart: a small server-side SVG, no script ----------------------------------
+
+CHART_COLOURS = ["#2f6fbf", "#1a7f37", "#9a6700", "#8250df", "#0b7285"]
+TOTAL_COLOUR = "#b3261e"
+
+
+def assessment_chart(rows: list[dict], *, threshold=None, width: int = 520, height: int = 220) -> dict | None:
+    """Geometry for an SVG line chart of the assessments over time: the weighted total as
+    a bold line, each of the five dimensions as a thin one, the graduation threshold dashed.
+    Scores are 0–100, so the y axis is fixed."""
+    if not rows:
+        return None
+    left, right, top, bottom = 36, 16, 14, 40
+    inset = 36  # room for the first and last stage labels
+    plot_w, plot_h = width - left - right - 2 * inset, height - top - bottom
+
+    def x(i):
+        return left + inset + (plot_w / 2 if len(rows) == 1 else plot_w * i / (len(rows) - 1))
+
+    def y(score):
+        return top + plot_h * (1 - float(score) / 100)
+
+    def points(values):
+        return [(round(x(i), 1), round(y(v), 1)) for i, v in enumerate(values)]
+
+    def line(values):
+        return " ".join(f"{px},{py}" for px, py in points(values))
+
+    dimensions = []
+    for n, label in enumerate(ASSESSMENT_DIMENSIONS.values()):
+        values = [r["scores"][n] for r in rows]
+        dimensions.append({"label": label, "colour": CHART_COLOURS[n], "points": line(values), "dots": points(values)})
+    return {
+        "width": width,
+        "height": height,
+        "left": left,
+        "right": width - right,
+        "grid": [{"y": round(y(v), 1), "label": v} for v in (0, 20, 40, 60, 80, 100)],
+        "total_points": line([r["total"] for r in rows]),
+        "total_colour": TOTAL_COLOUR,
+        "dots": [
+            {
+                "x": round(x(i), 1),
+                "y": round(y(r["total"]), 1),
+                "value_y": round(y(r["total"]) - 9, 1),
+                "total": r["total"],
+                "label": r["label"],
+                "date": r["date"],
+            }
+            for i, r in enumerate(rows)
+        ],
+        "dimensions": dimensions,
+        "threshold": None if threshold is None else {"y": round(y(threshold), 1), "value": threshold},
+        "axis_y": height - bottom,
+        "label_y": height - bottom + 16,
+        "date_y": height - bottom + 30,
+        "summary": "；".join(f"{r['label']}（{r['date']:%Y-%m-%d}）{r['total']:.2f}分" for r in rows),
+    }
+
+
+def assessments_context(incubation) -> dict:
+    rows = assessment_series(incubation.assessments.all())
+    gain = round(rows[-1]["total"] - rows[0]["total"], 2) if len(rows) > 1 else None
+    return {
+        "assessment_rows": rows,
+        # the table has a row per dimension and a column per assessment: narrow enough for a card
+        "assessment_table": [
+            {"label": label, "scores": [r["scores"][n] for r in rows]}
+            for n, label in enumerate(ASSESSMENT_DIMENSIONS.values())
+        ],
+        "assessment_chart": assessment_chart(rows, threshold=float(incubation.base.graduation_min_score)),
+        "assessment_gain": gain,
+    }
+
+
+# ---- helpers ------------------------------------------------------------------------------------
+
+S = IncubationStatus
+LIFECYCLE = [
+    (S.APPLIED, "入驻申请"),
+    (S.SCREENED, "初审"),
+    (S.ADMITTED, "入壳"),
+    (S.IN_INCUBATION, "孵化服务"),
+    (S.MID_REVIEW, "中期评估"),
+    (S.GRADUATED, "出壳"),
+]
+_POSITION = {status: n for n, (status, _) in enumerate(LIFECYCLE)} | {S.EXTENDED: 4}
+
+
+def lifecycle_steps(incubation) -> list[dict]:
+    """The road from 入驻申请 to 出壳 with the stay's place on it; a rejection or a
+    withdrawal ends the road where it happened."""
+    status = incubation.status
+    if status == S.REJECTED:
+        return [{"label": "入驻申请", "state": "done"}, {"label": "初审未通过", "state": "current"}]
+    if status == S.WITHDRAWN:
+        return [{"label": "入壳", "state": "done"}, {"label": "已退驻", "state": "current"}]
+    here = _POSITION[status]
+    steps = []
+    for n, (_, label) in enumerate(LIFECYCLE):
+        if status == S.EXTENDED and n == here:
+            label = "续驻"
+        steps.append({"label": label, "state": "done" if n < here else "current" if n == here else "todo"})
+    if status == S.GRADUATED:
+        steps[-1]["state"] = "done"
+    return steps
+
+
+def service_hours(logs) -> Decimal:
+    return sum((log.hours for log in logs), Decimal(0))
+
+
+def _editable_organisations(user):
+    """Organisations the user may apply for (负责人 or 项目联系人), in any registration state."""
+    return (
+        Organisation.objects.filter(memberships__user=user, memberships__role__in=EDITOR_ROLES)
+        .select_related("region")
+        .order_by("name")
+    )
+
+
+def _member_role(user, incubation) -> str:
+    role = (
+        Membership.objects.filter(user=user, organisation_id=incubation.organisation_id)
+        .values_list("role", flat=True)
+        .first()
+    )
+    if role is None:
+        raise PermissionDenied("您不是该组织的成员，不能查看这条入驻记录。")
+    return role
+
+
+# ---- screens ------------------------------------------------------------------------------------
+
+
+@login_required
+def index(request):
+    """我的孵化: the stays of my organisations, and the bases open for applications."""
+    bases = list(open_bases())
+    return render(
+        request,
+        "incubator/me/index.html",
+        {"incubations": incubations_for_member(request.user), "bases": bases, "org_id": request.GET.get("org", "")},
+    )
+
+
+@login_required
+def apply(request, base_pk):
+    base = get_object_or_404(IncubationBase.objects.select_related("region", "parent"), pk=base_pk)
+    organisations = _editable_organisations(request.user)
+    initial = {"residence": Residence.DESK if base.desks else Residence.VIRTUAL}
+    preselect = request.GET.get("org") or request.session.get("active_org")
+    choices = list(organisations.values_list("pk", flat=True))
+    if preselect and str(preselect) in map(str, choices):
+        initial["organisation"] = preselect
+    elif len(choices) == 1:
+        initial["organisation"] = choices[0]
+    form = ApplicationForm(request.POST or None, base=base, organisations=organisations, initial=initial)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                incubation = services.incubation_apply(base=base, by=request.user, **form.service_kwargs())
+            except (ValidationError, PermissionDenied) as exc:
+                if isinstance(exc, ValidationError):
+                    _apply_errors(form, exc)
+                else:
+                    form.add_error(None, _error_text(exc))
+            else:
+                messages.success(
+                    request,
+                    f"入驻申请已提交。{base.name}将在 {incubation.screening_due:%Y年%m月%d日} 前完成初审，结果会通知您。",
+                )
+                return redirect("incubator:detail", incubation.pk)
+        status = 400
+    context = {"base": base, "form": form, "has_organisations": bool(choices)}
+    return render(request, "incubator/me/apply.html", context, status=status)
+
+
+@login_required
+def detail(request, pk, withdraw_form=None, status=200):
+    """One stay as its organisation sees it: status and reason, dates, agreement, history,
+    services received, capacity assessments over time."""
+    incubation = incubation_for_member_page(pk)
+    role = _member_role(request.user, incubation)
+    logs = list(incubation.service_logs.all())
+    context = {
+        "incubation": incubation,
+        "base": incubation.base,
+        "org": incubation.organisation,
+        "role": role,
+        "service_logs": logs,
+        "service_hours": service_hours(logs),
+        "steps": lifecycle_steps(incubation),
+        "screening_overdue": incubation.screening_overdue(timezone.localdate()),
+        "may_withdraw": role == Membership.Role.LEADER and incubation.is_resident,
+        "withdraw_form": withdraw_form or WithdrawForm(),
+        "requested_service_labels": incubation_requested_labels(incubation),
+        **assessments_context(incubation),
+    }
+    return render(request, "incubator/me/detail.html", context, status=status)
+
+
+def incubation_requested_labels(incubation) -> list[str]:
+    return [BaseService(s).label for s in incubation.requested_services if s in BaseService.values]
+
+
+@require_POST
+@login_required
+def withdraw(request, pk):
+    incubation = incubation_for_member_page(pk)
+    _member_role(request.user, incubation)
+    form = WithdrawForm(request.POST)
+    if form.is_valid():
+        try:
+            services.incubation_withdraw(incubation=incubation, by=request.user, reason=form.cleaned_data["reason"])
+        except (WorkflowError, ValidationError, PermissionDenied) as exc:
+            form.add_error(None, _error_text(exc))
+            messages.error(request, _error_text(exc))
+        else:
+            messages.success(request, "已办理退驻。基地运营人员已收到通知。")
+            return redirect("incubator:detail", pk)
+    return detail(request, pk, withdraw_form=form, status=400)
