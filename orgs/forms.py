@@ -3,7 +3,7 @@ from django.conf import settings
 from django.core.validators import MaxLengthValidator
 
 from accounts.validators import normalise_mobile
-from core.files import DOCUMENT_KINDS, SafeFileField, human_size
+from core.files import DOCUMENT_KINDS, SafeFileField, human_size, validate_upload
 
 from .models import DocumentKind, Invitation, LegalChangeRequest, Membership, Organisation
 from .validators import normalise_bank_account, normalise_uscc
@@ -29,6 +29,7 @@ PROFILE_FIELDS = [
     "bank_account_name",
     "bank_account",
     "introduction",
+    "logo",
 ]
 
 
@@ -80,8 +81,19 @@ class OrganisationForm(forms.ModelForm):
     def clean_bank_account(self):
         return normalise_bank_account(self.cleaned_data.get("bank_account", ""))
 
+    def clean_logo(self):
+        logo = self.cleaned_data.get("logo")
+        if logo and hasattr(logo, "content_type"):  # a new upload, not the stored file
+            validate_upload(logo, kinds=("jpg", "png"), max_bytes=2 * 1024 * 1024)
+        return logo
+
     def profile_data(self) -> dict:
-        return {k: v for k, v in self.cleaned_data.items() if k != "service_areas" and not self.fields[k].disabled}
+        data = {k: v for k, v in self.cleaned_data.items() if k != "service_areas" and not self.fields[k].disabled}
+        if data.get("logo") is False:  # "clear" ticked
+            data["logo"] = ""
+        elif data.get("logo") is None:
+            data.pop("logo", None)
+        return data
 
 
 class DocumentUploadForm(forms.Form):

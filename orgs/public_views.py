@@ -49,7 +49,7 @@ def directory(request):
             qs = qs.filter(valid_grade=d["grade"])
     # status too: the workflow mixin reads it on every instance (deferred, it costs a query per row)
     page = Paginator(
-        qs.only("id", "name", "org_type", "status", "introduction", "region__name", "region__path"), 20
+        qs.only("id", "name", "org_type", "status", "introduction", "logo", "region__name", "region__path"), 20
     ).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)

@@ -58,7 +58,7 @@ def organisation_edit(request, pk):
         messages.error(request, f"组织当前状态为“{org.get_status_display()}”，不能修改资料。")
         return redirect("orgs:detail", org.pk)
     lock = org.status == OrganisationStatus.VERIFIED
-    form = OrganisationForm(request.POST or None, instance=org, lock_legal=lock)
+    form = OrganisationForm(request.POST or None, request.FILES or None, instance=org, lock_legal=lock)
     if request.method == "POST" and form.is_valid():
         try:
             services.organisation_update(

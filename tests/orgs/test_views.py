@@ -474,3 +474,33 @@ def test_a_legal_change_is_requested_from_the_page(client, org_leader, regions):
     assert "变更申请审核中：鄂州市凤凰社会工作服务中心" in text(response)
     assert org.change_requests.get().name == "鄂州市凤凰社会工作服务中心"
     assert Organisation.objects.get(pk=org.pk).name == org.name  # not before it is approved
+
+
+@pytest.mark.django_db
+def test_logo_upload_is_stored_and_a_fake_image_is_refused(client, regions):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from orgs.models import Organisation
+    from tests.factories import PDF_BYTES, organisation_with_leader
+
+    org, leader = organisation_with_leader()
+    client.force_login(leader)
+    url = f"/me/orgs/{org.pk}/edit/"
+    data = {
+        f: getattr(org, f) or ""
+        for f in ["name", "org_type", "uscc", "legal_representative", "address", "contact_name", "contact_phone"]
+    }
+    data["region"] = org.region_id
+    response = client.post(url, {**data, "logo": SimpleUploadedFile("logo.png", PDF_BYTES)})
+    assert response.status_code == 200
+    assert not Organisation.objects.get(pk=org.pk).logo
+    import io
+
+    from PIL import Image
+
+    png = io.BytesIO()
+    Image.new("RGB", (64, 64), (179, 38, 30)).save(png, "PNG")
+    response = client.post(url, {**data, "logo": SimpleUploadedFile("logo.png", png.getvalue())})
+    assert response.status_code == 302, response.context["form"].errors
+    org.refresh_from_db()
+    assert org.logo.name.startswith("org-logos/")
