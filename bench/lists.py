@@ -22,6 +22,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "site")]
 
 def setup(db_url: str | None):
     os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings.test"
+    os.environ.setdefault("DB_CONN_MAX_AGE", "60")  # persistent connections, as in production
     if db_url:
         os.environ["DATABASE_URL"] = db_url
     import django
@@ -82,6 +83,11 @@ def load(n: int):
         [Through(organisation_id=pk, servicearea_id=areas[i % len(areas)].pk) for i, pk in enumerate(ids)],
         batch_size=2000,
     )
+    from django.db import connection
+
+    if connection.vendor == "postgresql":  # fresh tables have no statistics until autovacuum runs
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
     return ids
 
 
