@@ -10,10 +10,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from core.ui import apply_errors, error_text
 from core.workflow import WorkflowError
 from orgs.models import Membership, Organisation
 from orgs.services import EDITOR_ROLES
-from orgs.views import _apply_errors, _error_text
 
 from . import services
 from .forms import ApplicationForm, WithdrawForm
@@ -185,9 +185,9 @@ def apply(request, base_pk):
                 incubation = services.incubation_apply(base=base, by=request.user, **form.service_kwargs())
             except (ValidationError, PermissionDenied) as exc:
                 if isinstance(exc, ValidationError):
-                    _apply_errors(form, exc)
+                    apply_errors(form, exc)
                 else:
-                    form.add_error(None, _error_text(exc))
+                    form.add_error(None, error_text(exc))
             else:
                 messages.success(
                     request,
@@ -237,8 +237,8 @@ def withdraw(request, pk):
         try:
             services.incubation_withdraw(incubation=incubation, by=request.user, reason=form.cleaned_data["reason"])
         except (WorkflowError, ValidationError, PermissionDenied) as exc:
-            form.add_error(None, _error_text(exc))
-            messages.error(request, _error_text(exc))
+            form.add_error(None, error_text(exc))
+            messages.error(request, error_text(exc))
         else:
             messages.success(request, "已办理退驻。基地运营人员已收到通知。")
             return redirect("incubator:detail", pk)

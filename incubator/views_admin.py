@@ -22,10 +22,10 @@ from django.views.decorators.http import require_POST
 from wagtail.admin.auth import permission_required
 from wagtail.admin.paginator import WagtailPaginator
 
+from core.admin_ui import admin_breadcrumbs
+from core.ui import error_text, form_errors_text
 from core.workdays import workdays_between
 from core.workflow import WorkflowError
-from orgs.views import _error_text
-from orgs.views_admin import _breadcrumbs, _form_errors_text
 
 from . import services
 from .forms import (
@@ -246,7 +246,7 @@ def _make_form(action, inc, data=None):
 def _service_error(request, form, exc) -> None:
     """A refusal from a service: a Wagtail error message, and field errors on the form so
     the user sees where, with what they typed kept."""
-    messages.error(request, _error_text(exc))
+    messages.error(request, error_text(exc))
     if isinstance(exc, ValidationError) and hasattr(exc, "error_dict"):
         for field, errs in exc.message_dict.items():
             if field in form.fields:
@@ -260,7 +260,7 @@ def _forbidden(request, *, title: str, back_url: str, back_label: str, action_la
         "incubator/admin/forbidden.html",
         {
             "header_title": "无权操作",
-            "breadcrumbs_items": _breadcrumbs(("孵化基地", reverse("incubator_admin:queue")), ("无权操作", "")),
+            "breadcrumbs_items": admin_breadcrumbs(("孵化基地", reverse("incubator_admin:queue")), ("无权操作", "")),
             "back_url": back_url,
             "back_label": back_label,
             "action_label": action_label,
@@ -302,7 +302,7 @@ def queue(request):
         {
             "header_title": "入驻孵化",
             "header_icon": "tasks",
-            "breadcrumbs_items": _breadcrumbs(("孵化基地", ""), ("入驻孵化", "")),
+            "breadcrumbs_items": admin_breadcrumbs(("孵化基地", ""), ("入驻孵化", "")),
             "form": form,
             "page": page,
             "elided_page_range": page.paginator.get_elided_page_range(page.number),
@@ -339,7 +339,7 @@ def _render_incubation(request, inc, *, bound: dict | None = None, blockers=None
     context = {
         "header_title": f"{org.name} · {inc.base.name}",
         "header_icon": "doc-full",
-        "breadcrumbs_items": _breadcrumbs(
+        "breadcrumbs_items": admin_breadcrumbs(
             ("孵化基地", reverse("incubator_admin:queue")),
             ("入驻孵化", reverse("incubator_admin:queue")),
             (org.name, ""),
@@ -407,7 +407,7 @@ def incubation_action(request, pk, action):
             messages.success(request, spec.success.format(org=inc.organisation.name))
             return redirect("incubator_admin:incubation", inc.pk)
     else:
-        messages.error(request, _form_errors_text(form))
+        messages.error(request, form_errors_text(form))
     # the page again as it now is, with what the user typed
     fresh = incubation_for_staff(request.user, pk)
     return _render_incubation(request, fresh, bound={spec.key: form}, blockers=blockers, status=400)
@@ -426,7 +426,7 @@ def promotions(request):
         {
             "header_title": "推荐晋级",
             "header_icon": "arrow-up",
-            "breadcrumbs_items": _breadcrumbs(("孵化基地", reverse("incubator_admin:queue")), ("推荐晋级", "")),
+            "breadcrumbs_items": admin_breadcrumbs(("孵化基地", reverse("incubator_admin:queue")), ("推荐晋级", "")),
             "page": page,
             "elided_page_range": page.paginator.get_elided_page_range(page.number),
         },
@@ -452,7 +452,7 @@ def _render_promotion(request, promo, *, bound: dict | None = None, status: int 
     context = {
         "header_title": f"推荐晋级：{source.organisation.name}",
         "header_icon": "arrow-up",
-        "breadcrumbs_items": _breadcrumbs(
+        "breadcrumbs_items": admin_breadcrumbs(
             ("孵化基地", reverse("incubator_admin:queue")),
             ("推荐晋级", reverse("incubator_admin:promotions")),
             (source.organisation.name, ""),
@@ -508,7 +508,7 @@ def promotion_action(request, pk, action):
             messages.success(request, f"已不接收“{name}”的推荐，已通知推荐人。")
             return redirect("incubator_admin:promotion", promo.pk)
     else:
-        messages.error(request, _form_errors_text(form))
+        messages.error(request, form_errors_text(form))
     return _render_promotion(request, promotion_for_staff(request.user, pk), bound={action: form}, status=400)
 
 

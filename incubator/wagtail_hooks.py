@@ -11,7 +11,7 @@ from wagtail.admin.ui.tables import BooleanColumn, Column
 from wagtail.admin.views import generic
 from wagtail.admin.viewsets.model import ModelViewSet
 
-from orgs.wagtail_hooks import PermissionMenuItem
+from core.admin_ui import PermissionMenuItem
 
 from . import views_admin
 from .forms import IncubationBaseForm

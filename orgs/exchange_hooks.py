@@ -8,9 +8,8 @@ go into the "社会组织" submenu of orgs/wagtail_hooks.py (hook `register_orgs
 
 from django.urls import include, path, reverse
 from wagtail import hooks
-from wagtail.admin.menu import MenuItem
 
-from core import jobs
+from core.admin_ui import PermissionMenuItem
 
 from . import views_exchange
 from .exports import can_export
@@ -21,19 +20,7 @@ ORGS_MENU_HOOK = "register_orgs_menu_item"  # defined by orgs/wagtail_hooks.py
 
 @hooks.register("register_admin_urls")
 def register_exchange_urls():
-    return [
-        *jobs.urlpatterns,
-        path("orgs/", include((views_exchange.urlpatterns, "orgs_exchange"), namespace="orgs_exchange")),
-    ]
-
-
-class PermissionMenuItem(MenuItem):
-    def __init__(self, *args, check, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.check = check
-
-    def is_shown(self, request):
-        return self.check(request.user)
+    return [path("orgs/", include((views_exchange.urlpatterns, "orgs_exchange"), namespace="orgs_exchange"))]
 
 
 @hooks.register(ORGS_MENU_HOOK)
@@ -57,16 +44,4 @@ def register_export_menu_item():
         icon_name="download",
         order=311,
         check=can_export,
-    )
-
-
-@hooks.register("register_admin_menu_item")
-def register_jobs_menu_item():
-    return PermissionMenuItem(
-        "我的后台任务",
-        reverse("jobs:list"),
-        name="background-jobs",
-        icon_name="time",
-        order=9000,
-        check=lambda user: getattr(user, "is_authenticated", False),
     )

@@ -7,26 +7,13 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from core.files import serve_private
+from core.ui import apply_errors, error_text
 from core.workflow import WorkflowError
 
 from . import services
 from .forms import ChangeRequestForm, DocumentUploadForm, InvitationForm, OrganisationForm
 from .models import Invitation, Membership, Organisation, OrganisationDocument, OrganisationStatus
 from .selectors import documents_with_history, eligibility, organisation_detail_qs
-
-
-def _error_text(exc) -> str:
-    if isinstance(exc, ValidationError):
-        return "；".join(exc.messages)
-    return getattr(exc, "message", str(exc))
-
-
-def _apply_errors(form, exc: ValidationError):
-    if hasattr(exc, "error_dict"):
-        for field, errs in exc.message_dict.items():
-            form.add_error(field if field in form.fields else None, errs)
-    else:
-        form.add_error(None, exc.messages)
 
 
 def _member_org(request, pk, roles=None) -> tuple[Organisation, str]:
@@ -43,7 +30,7 @@ def organisation_create(request):
                 user=request.user, data=form.profile_data(), service_areas=form.cleaned_data["service_areas"]
             )
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_errors(form, exc)
         else:
             request.session["active_org"] = org.pk
             messages.success(request, "组织信息已保存为草稿。请上传登记材料，然后提交审核。")
@@ -68,7 +55,7 @@ def organisation_edit(request, pk):
                 service_areas=form.cleaned_data["service_areas"],
             )
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_errors(form, exc)
         else:
             messages.success(request, "资料已保存。")
             return redirect("orgs:detail", org.pk)
@@ -104,7 +91,7 @@ def organisation_submit(request, pk):
     try:
         services.organisation_submit(org=org, by=request.user)
     except (WorkflowError, ValidationError) as exc:
-        messages.error(request, _error_text(exc))
+        messages.error(request, error_text(exc))
     else:
         messages.success(request, "已提交审核。审核结果会通过站内通知和邮件告诉您。")
     return redirect("orgs:detail", org.pk)
@@ -121,7 +108,7 @@ def document_upload(request, pk):
                 org=org, by=request.user, kind=form.cleaned_data["kind"], upload=form.cleaned_data["file"]
             )
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_errors(form, exc)
         else:
             messages.success(request, f"已上传“{doc.get_kind_display()}”第 {doc.version} 版。")
             return redirect("orgs:detail", org.pk)
@@ -153,7 +140,7 @@ def member_invite(request, pk):
                 email=form.cleaned_data["email"],
             )
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_errors(form, exc)
         else:
             messages.success(request, "邀请已发出。对方登录后在工作台接受即可加入。")
             return redirect("orgs:detail", org.pk)
@@ -179,7 +166,7 @@ def change_request(request, pk):
         try:
             services.change_request_create(org=org, by=request.user, **form.cleaned_data)
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_errors(form, exc)
         else:
             messages.success(request, "变更申请已提交，审核通过后生效。")
             return redirect("orgs:detail", org.pk)

@@ -24,6 +24,8 @@ from wagtail.admin.paginator import WagtailPaginator
 from wagtail.admin.widgets.button import HeaderButton
 
 from accounts.selectors import region_in_scope, regions_for
+from core.admin_ui import admin_breadcrumbs
+from core.ui import error_text, form_errors_text
 from core.workflow import WorkflowError
 
 from . import services, views
@@ -192,12 +194,6 @@ ACTIONS_BY_NAME = {a.name: a for a in ACTIONS}
 # ---- helpers ---------------------------------------------------------------------------
 
 
-def _breadcrumbs(*items: tuple[str, str | None]) -> list[dict]:
-    return [{"url": reverse("wagtailadmin_home"), "label": "仪表板"}] + [
-        {"url": url, "label": label} for label, url in items
-    ]
-
-
 def _export_url() -> str:
     """/admin/orgs/export/ (orgs/views_exchange.py): it reads the same filters as this list."""
     try:
@@ -218,14 +214,6 @@ def _querystring_without_page(request) -> str:
 
 def _days_since(moment, today: datetime.date) -> int | None:
     return (today - timezone.localtime(moment).date()).days if moment else None
-
-
-def _form_errors_text(form) -> str:
-    parts = [str(e) for e in form.non_field_errors()]
-    parts += [
-        f"{form.fields[name].label}：{'；'.join(errs)}" for name, errs in form.errors.items() if name != "__all__"
-    ]
-    return "请检查填写的内容。" + "；".join(parts)
 
 
 # ---- screens ---------------------------------------------------------------------------
@@ -252,7 +240,7 @@ def registry(request):
         "orgs/admin/registry.html",
         {
             "header_title": "登记名录",
-            "breadcrumbs_items": _breadcrumbs(("社会组织", None), ("登记名录", None)),
+            "breadcrumbs_items": admin_breadcrumbs(("社会组织", None), ("登记名录", None)),
             "header_buttons": buttons,
             "header_icon": "group",
             "form": form,
@@ -277,7 +265,7 @@ def queue(request):
         "orgs/admin/queue.html",
         {
             "header_title": "待审核",
-            "breadcrumbs_items": _breadcrumbs(("社会组织", reverse("orgs_admin:registry")), ("待审核", None)),
+            "breadcrumbs_items": admin_breadcrumbs(("社会组织", reverse("orgs_admin:registry")), ("待审核", None)),
             "header_icon": "tasks",
             "page": page,
             "elided_page_range": page.paginator.get_elided_page_range(page.number),
@@ -299,7 +287,7 @@ def _render_review(request, org, *, bound: dict | None = None, status: int = 200
     forms_ = {key: bound.get(key) or form_class(prefix=key) for key, form_class in FORMS.items()}
     context = {
         "header_title": f"审核：{org.name}",
-        "breadcrumbs_items": _breadcrumbs(
+        "breadcrumbs_items": admin_breadcrumbs(
             ("社会组织", reverse("orgs_admin:registry")),
             ("待审核", reverse("orgs_admin:queue")),
             (org.name, None),
@@ -342,7 +330,9 @@ def review_action(request, pk, action):
             "orgs/admin/forbidden.html",
             {
                 "header_title": "无权操作",
-                "breadcrumbs_items": _breadcrumbs(("社会组织", reverse("orgs_admin:registry")), ("无权操作", None)),
+                "breadcrumbs_items": admin_breadcrumbs(
+                    ("社会组织", reverse("orgs_admin:registry")), ("无权操作", None)
+                ),
                 "org": org,
                 "action": spec,
             },
@@ -353,12 +343,12 @@ def review_action(request, pk, action):
         try:
             spec.run(org, request.user, form.cleaned_data)
         except (WorkflowError, ValidationError, PermissionDenied) as exc:
-            messages.error(request, views._error_text(exc))
+            messages.error(request, error_text(exc))
         else:
             messages.success(request, spec.success.format(org=org.name))
             return redirect("orgs_admin:review", org.pk)
     else:
-        messages.error(request, _form_errors_text(form))
+        messages.error(request, form_errors_text(form))
     # show the page again as it now is, with what the user typed
     return _render_review(request, organisation_for_review(request.user, pk), bound={spec.form: form}, status=400)
 

@@ -2,30 +2,15 @@
 URLs under /admin/orgs/. Other orgs screens add items to the same submenu with
 `@hooks.register("register_orgs_menu_item")`."""
 
-try:
-    from . import exchange_hooks  # noqa: F401
-except ImportError as exc:  # not written yet; any other import error must still surface
-    if exc.name not in (__package__, f"{__package__}.exchange_hooks"):
-        raise
-
 from django.urls import include, path, reverse
 from wagtail import hooks
-from wagtail.admin.menu import Menu, MenuItem, SubmenuMenuItem
+from wagtail.admin.menu import Menu, SubmenuMenuItem
 
-from . import views_admin
+from core.admin_ui import PermissionMenuItem
+
+from . import exchange_hooks, views_admin  # noqa: F401  (exchange_hooks registers import/export)
 
 ORGS_MENU_HOOK = "register_orgs_menu_item"
-
-
-class PermissionMenuItem(MenuItem):
-    """A menu item shown only to users with `permission`."""
-
-    def __init__(self, *args, permission: str, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.permission = permission
-
-    def is_shown(self, request):
-        return request.user.has_perm(self.permission)
 
 
 @hooks.register("register_admin_urls")
