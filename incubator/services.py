@@ -22,7 +22,7 @@ from core.services import notify
 from core.workdays import add_workdays
 from core.workflow import WorkflowError, run_transition, status_display, transition_label
 from orgs import services as org_services
-from orgs.models import REGISTERED_TYPES, Membership
+from orgs.models import REGISTERED_TYPES, Membership, OrganisationStatus
 from orgs.validators import normalise_uscc
 
 from .models import (
@@ -138,8 +138,13 @@ def incubation_apply(
 
     Raises PermissionDenied unless `by` is the organisation's 负责人 or 项目联系人, and
     ValidationError for a closed base, a missing plan, unknown services, a member count
-    below one, or an open application or stay of the organisation at this base."""
+    below one, an open application or stay of the organisation at this base, or an
+    organisation whose registration is suspended or revoked (any other state may apply)."""
     org_services.require_member(by, organisation, org_services.EDITOR_ROLES)
+    if organisation.status in (OrganisationStatus.SUSPENDED, OrganisationStatus.REVOKED):
+        raise ValidationError(
+            f"组织登记状态为“{organisation.get_status_display()}”，暂不能申请入驻。理由：{organisation.status_reason or '—'}"
+        )
     if not base.is_active:
         raise ValidationError("该基地暂不接受入驻申请。")
     if not (plan or "").strip():

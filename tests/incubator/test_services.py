@@ -988,3 +988,22 @@ def test_a_street_operator_may_not_decide_for_the_city_base(world, org, call):
     assert snapshot(inc) == before
     call(promotion, world.city_operator)
     assert fresh(promotion).state != PromotionState.PENDING
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("sanction", ["suspend", "revoke"])
+def test_a_suspended_or_revoked_organisation_cannot_apply(regions, sanction):
+    from core.workflow import run_transition
+    from orgs import services as org_services
+
+    org, leader = organisation_with_leader()
+    manager = staff(Role.CALL_MANAGER, regions["city"])
+    run_transition(org, "submit", by=leader)
+    run_transition(org, "verify", by=manager)
+    getattr(org_services, f"organisation_{sanction}")(
+        org=Organisation.objects.get(pk=org.pk), by=manager, reason="违规"
+    )
+    base = IncubationBaseFactory(region=regions["fenghuang"])
+    with pytest.raises(ValidationError, match="暂不能申请入驻"):
+        services.incubation_apply(base=base, organisation=Organisation.objects.get(pk=org.pk), by=leader, plan="助老")
+    assert not Incubation.objects.filter(organisation=org).exists()
