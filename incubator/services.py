@@ -18,6 +18,7 @@ from django_fsm import can_proceed
 
 from accounts.roles import Role
 from accounts.selectors import region_in_scope, staff_users_for_region
+from core.dates import chinese_date
 from core.services import notify
 from core.workdays import add_workdays
 from core.workflow import WorkflowError, run_transition, status_display, transition_label
@@ -179,13 +180,13 @@ def incubation_apply(
             _notify_operators(
                 base,
                 f"新的入驻申请：{organisation.name}",
-                f"{organisation.name} 申请入驻{base.name}，请在 {inc.screening_due:%Y年%m月%d日} 前完成初审。",
+                f"{organisation.name} 申请入驻{base.name}，请在 {chinese_date(inc.screening_due)} 前完成初审。",
                 f"/admin/incubator/incubations/{inc.pk}/",
             )
             _notify_org(
                 inc,
                 f"入驻申请已提交：{base.name}",
-                f"{base.name}将在 {inc.screening_due:%Y年%m月%d日} 前完成初审，结果会通知您。",
+                f"{base.name}将在 {chinese_date(inc.screening_due)} 前完成初审，结果会通知您。",
             )
     except IntegrityError:
         raise ValidationError(DUPLICATE_APPLICATION)
@@ -256,7 +257,7 @@ def incubation_admit(
         _notify_org(
             incubation,
             f"已入驻{base.name}",
-            f"入驻协议 {fields['agreement_no']} 已生成，孵化期至 {ends_on:%Y年%m月%d日}。",
+            f"入驻协议 {fields['agreement_no']} 已生成，孵化期至 {chinese_date(ends_on)}。",
         )
     return incubation
 
@@ -280,7 +281,7 @@ def incubation_begin(*, incubation, by):
         title=f"开始孵化：{incubation.base.name}",
         # ends_on is None before 入壳: the transition then refuses, the message must not crash first
         body=f"您在{incubation.base.name}的孵化已开始"
-        + (f"，孵化期至 {incubation.ends_on:%Y年%m月%d日}。" if incubation.ends_on else "。"),
+        + (f"，孵化期至 {chinese_date(incubation.ends_on)}。" if incubation.ends_on else "。"),
     )
 
 
@@ -319,7 +320,7 @@ def incubation_extend(*, incubation: Incubation, by, new_end: datetime.date, rea
         raise ValidationError({"new_end": "请填写续驻后的孵化期满日期。"})
     if incubation.ends_on and new_end <= incubation.ends_on:
         raise ValidationError(
-            {"new_end": f"续驻后的截止日期须晚于原孵化期满日期（{incubation.ends_on:%Y年%m月%d日}）。"}
+            {"new_end": f"续驻后的截止日期须晚于原孵化期满日期（{chinese_date(incubation.ends_on)}）。"}
         )
     _require_can_proceed(incubation, "extend")
     with transaction.atomic():
@@ -327,9 +328,9 @@ def incubation_extend(*, incubation: Incubation, by, new_end: datetime.date, rea
         if not Incubation.objects.filter(pk=incubation.pk, extension_count=0).update(extension_count=1):
             raise WorkflowError(EXTEND_ONCE)
         incubation.extension_count = 1
-        run_transition(incubation, "extend", by=by, reason=f"{reason}（续驻至{new_end:%Y年%m月%d日}）")
+        run_transition(incubation, "extend", by=by, reason=f"{reason}（续驻至{chinese_date(new_end)}）")
         _record(incubation, ends_on=new_end, status_reason=reason)
-        _notify_org(incubation, "续驻已办理", f"孵化期延长至 {new_end:%Y年%m月%d日}。理由：{reason}")
+        _notify_org(incubation, "续驻已办理", f"孵化期延长至 {chinese_date(new_end)}。理由：{reason}")
     return incubation
 
 
@@ -430,7 +431,7 @@ def incubation_withdraw(*, incubation: Incubation, by, reason: str) -> Incubatio
         today = _today()
         due = add_workdays(today, incubation.base.handback_days) if incubation.residence == Residence.DESK else None
         _record(incubation, withdrawn_on=today, handback_due=due, status_reason=reason)
-        body = f"退驻原因：{reason}。" + (f"请于 {due:%Y年%m月%d日} 前交还场地。" if due else "")
+        body = f"退驻原因：{reason}。" + (f"请于 {chinese_date(due)} 前交还场地。" if due else "")
         _notify_org(incubation, f"已办理退驻：{incubation.base.name}", body)
         if is_leader:
             _notify_operators(

@@ -10,6 +10,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from core.dates import chinese_date
 from core.ui import apply_errors, error_text
 from core.workflow import WorkflowError
 from orgs.models import Membership, Organisation
@@ -191,7 +192,7 @@ def apply(request, base_pk):
             else:
                 messages.success(
                     request,
-                    f"入驻申请已提交。{base.name}将在 {incubation.screening_due:%Y年%m月%d日} 前完成初审，结果会通知您。",
+                    f"入驻申请已提交。{base.name}将在 {chinese_date(incubation.screening_due)} 前完成初审，结果会通知您。",
                 )
                 return redirect("incubator:detail", incubation.pk)
         status = 400

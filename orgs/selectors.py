@@ -10,6 +10,7 @@ from django.db.models import Exists, F, OuterRef, Prefetch, QuerySet, Subquery
 from django.shortcuts import get_object_or_404
 
 from accounts.selectors import scope
+from core.dates import chinese_date
 
 from .models import (
     GRADE_VALID_YEARS,
@@ -122,14 +123,16 @@ def eligibility(
         return [e for e in entries if e.kind == kind and (e.removed_on is None or e.removed_on >= since)]
 
     for e in active_since(ListEntry.Kind.ABNORMAL, _years_before(on, rules.abnormal_lookback_years)):
-        reasons.append(f"{e.listed_on:%Y年%m月%d日}被列入活动异常名录，近{rules.abnormal_lookback_years}年内不得申报。")
+        reasons.append(
+            f"{chinese_date(e.listed_on)}被列入活动异常名录，近{rules.abnormal_lookback_years}年内不得申报。"
+        )
     for e in active_since(ListEntry.Kind.DISHONEST, _years_before(on, rules.dishonest_lookback_years)):
         reasons.append(
-            f"{e.listed_on:%Y年%m月%d日}被列入严重违法失信名单，近{rules.dishonest_lookback_years}年内不得申报。"
+            f"{chinese_date(e.listed_on)}被列入严重违法失信名单，近{rules.dishonest_lookback_years}年内不得申报。"
         )
     for e in entries:
         if e.kind == ListEntry.Kind.BAN and (e.removed_on is None or e.removed_on > on):
-            until = f"至{e.removed_on:%Y年%m月%d日}" if e.removed_on else ""
+            until = f"至{chinese_date(e.removed_on)}" if e.removed_on else ""
             reasons.append(f"因{e.reason or '严重违约'}被禁止申报{until}。")
 
     if rules.require_inspection_passed and org.is_registered:

@@ -12,6 +12,8 @@ from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from .dates import chinese_date  # noqa: F401  (documents format dates with it)
+
 
 @lru_cache(maxsize=1)
 def cjk_font_available() -> bool:
@@ -34,8 +36,3 @@ def render_pdf(template_name: str, context: dict | None = None, *, base_url: str
     }
     html = render_to_string(template_name, ctx)
     return HTML(string=html, base_url=base_url or str(settings.SITE_DIR)).write_pdf()
-
-
-def chinese_date(d) -> str:
-    """2026年11月23日 — the form used on official documents."""
-    return f"{d.year}年{d.month}月{d.day}日"

@@ -60,7 +60,7 @@ def test_an_organisation_that_is_not_verified_is_not_eligible(status, manager, r
 
 def test_listed_as_abnormal_within_the_last_year(org, manager):
     listed(org, manager, ListEntry.Kind.ABNORMAL, D(2025, 9, 1))
-    assert check(org).reasons == ["2025年09月01日被列入活动异常名录，近1年内不得申报。"]
+    assert check(org).reasons == ["2025年9月1日被列入活动异常名录，近1年内不得申报。"]
 
 
 def test_removed_from_the_abnormal_list_but_within_the_last_year_still_counts(org, manager):
@@ -70,7 +70,7 @@ def test_removed_from_the_abnormal_list_but_within_the_last_year_still_counts(or
 
 def test_listed_long_ago_and_never_removed_still_counts(org, manager):
     listed(org, manager, ListEntry.Kind.ABNORMAL, D(2020, 3, 1))
-    assert check(org).reasons == ["2020年03月01日被列入活动异常名录，近1年内不得申报。"]
+    assert check(org).reasons == ["2020年3月1日被列入活动异常名录，近1年内不得申报。"]
 
 
 def test_abnormal_listing_removed_more_than_a_year_ago_does_not_count(org, manager):
@@ -89,7 +89,7 @@ def test_a_listing_after_the_day_in_question_does_not_count(org, manager):
 
 def test_dishonest_within_two_years(org, manager):
     listed(org, manager, ListEntry.Kind.DISHONEST, D(2024, 3, 1), removed_on=D(2024, 9, 1))
-    assert check(org).reasons == ["2024年03月01日被列入严重违法失信名单，近2年内不得申报。"]
+    assert check(org).reasons == ["2024年3月1日被列入严重违法失信名单，近2年内不得申报。"]
 
 
 def test_dishonest_removed_more_than_two_years_ago_does_not_count(org, manager):
@@ -201,7 +201,7 @@ def test_a_grade_awarded_after_the_day_does_not_count(org, manager):
 
 def test_an_active_ban(org, manager):
     listed(org, manager, ListEntry.Kind.BAN, D(2025, 1, 1), removed_on=D(2028, 1, 1), reason="项目结项评估不合格")
-    assert check(org).reasons == ["因项目结项评估不合格被禁止申报至2028年01月01日。"]
+    assert check(org).reasons == ["因项目结项评估不合格被禁止申报至2028年1月1日。"]
 
 
 def test_a_ban_without_an_end(org, manager):
@@ -227,8 +227,8 @@ def test_every_reason_is_listed(manager, regions):
 
     assert check(org, THREE_A).reasons == [
         "组织登记信息尚未通过审核（当前状态：已暂停）。",
-        "2026年01月05日被列入活动异常名录，近1年内不得申报。",
-        "2025年02月01日被列入严重违法失信名单，近2年内不得申报。",
+        "2026年1月5日被列入活动异常名录，近1年内不得申报。",
+        "2025年2月1日被列入严重违法失信名单，近2年内不得申报。",
         "2025年度年检结果为“不合格”。",
         "本次申报要求评估等级3A及以上，该组织为1A。",
     ]
@@ -238,7 +238,7 @@ def test_the_abnormal_lookback_is_a_parameter(org, manager):
     listed(org, manager, ListEntry.Kind.ABNORMAL, D(2024, 9, 1), removed_on=D(2024, 12, 1))
     assert check(org).eligible
     assert check(org, EligibilityRules(abnormal_lookback_years=2)).reasons == [
-        "2024年09月01日被列入活动异常名录，近2年内不得申报。"
+        "2024年9月1日被列入活动异常名录，近2年内不得申报。"
     ]
 
 
