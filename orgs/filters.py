@@ -45,10 +45,12 @@ def filter_registry(qs: QuerySet, data: dict) -> QuerySet:
     if data.get("region"):
         qs = qs.filter(region__path__startswith=data["region"].path)
     grade = data.get("grade")
-    if grade == "none":
-        qs = qs.filter(latest_grade="")
-    elif grade:
-        qs = qs.filter(latest_grade=grade)
+    if grade:
+        # the grade in force today: a 评估等级 expires after 5 years
+        from .selectors import with_valid_grade
+
+        qs = with_valid_grade(qs)
+        qs = qs.filter(valid_grade__isnull=True) if grade == "none" else qs.filter(valid_grade=grade)
     inspection = data.get("inspection")
     if inspection == "none":
         qs = qs.filter(latest_inspection_result="")

@@ -713,3 +713,19 @@ def test_review_page_queries_are_bounded_and_do_not_grow_with_the_file(client, m
     own = _own_queries(big_queries)
     assert len(own) <= MAX_QUERIES, "\n".join(own)
     print(f"review page: {len(big_queries)} queries, {len(own)} of them the page's own")
+
+
+@pytest.mark.django_db
+def test_grade_filter_ignores_an_expired_grade(client, regions):
+    import datetime
+
+    from orgs.filters import filter_registry
+    from orgs.models import EvaluationGrade, Organisation
+
+    today = datetime.date.today()
+    fresh = OrganisationFactory(latest_grade="4A")
+    EvaluationGrade.objects.create(organisation=fresh, grade="4A", awarded_on=today - datetime.timedelta(days=365))
+    stale = OrganisationFactory(latest_grade="4A")
+    EvaluationGrade.objects.create(organisation=stale, grade="4A", awarded_on=today - datetime.timedelta(days=6 * 366))
+    assert list(filter_registry(Organisation.objects.all(), {"grade": "4A"})) == [fresh]
+    assert stale in filter_registry(Organisation.objects.all(), {"grade": "none"})
