@@ -15,7 +15,7 @@ from . import views_exchange
 from .exports import can_export
 from .imports import can_import
 
-ORGS_MENU_HOOK = "register_orgs_menu_item"  # defined by orgs/wagtail_hooks.py
+ORGS_MENU_HOOK = "register_orgs_menu_item"  # the 社会组织 submenu built in orgs/wagtail_hooks.py
 
 
 @hooks.register("register_admin_urls")

@@ -8,9 +8,8 @@ from wagtail.admin.menu import Menu, SubmenuMenuItem
 
 from core.admin_ui import PermissionMenuItem
 
-from . import exchange_hooks, views_admin  # noqa: F401  (exchange_hooks registers import/export)
-
-ORGS_MENU_HOOK = "register_orgs_menu_item"
+from . import views_admin
+from .exchange_hooks import ORGS_MENU_HOOK  # importing it also registers import/export
 
 
 @hooks.register("register_admin_urls")
