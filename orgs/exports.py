@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from accounts.models import Region
 from accounts.selectors import regions_for
+from core.errors import UserError
 from core.jobs import JobError, JobOutcome, job_progress, job_runner, job_start
 
 from .filters import RegistryFilterForm, filter_registry
@@ -29,10 +30,8 @@ BANK_KEYS = {"bank_name", "bank_account_name", "bank_account"}
 FILTER_KEYS = tuple(RegistryFilterForm.base_fields)
 
 
-class ExportError(Exception):
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
+class ExportError(UserError):
+    """The export cannot be made (no permission, bad filters)."""
 
 
 def can_export(user) -> bool:

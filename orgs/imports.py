@@ -56,6 +56,7 @@ from django_fsm_log.models import StateLog
 from accounts.models import Region
 from accounts.selectors import user_scope_region
 from accounts.validators import normalise_mobile, validate_mobile
+from core.errors import UserError
 from core.jobs import JobError, JobOutcome, job_progress, job_runner
 from core.workflow import WorkflowError, run_transition, transition_label
 
@@ -197,12 +198,8 @@ def _norm_label(s: str) -> str:
 TYPE_LOOKUP = {_norm_label(k): v for k, v in TYPE_ALIASES.items()}
 
 
-class ImportFileError(Exception):
+class ImportFileError(UserError):
     """The file as a whole cannot be imported (not an .xlsx, no header row …)."""
-
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
 
 
 @dataclass

@@ -34,6 +34,15 @@ def memberships_for_user(user) -> QuerySet:
     )
 
 
+def member_role(user, organisation) -> str | None:
+    """The user's Membership role in `organisation` (an instance or a pk), None if not a
+    member or not logged in: the one lookup every permission check uses."""
+    if not getattr(user, "is_authenticated", False):
+        return None
+    org_id = getattr(organisation, "pk", organisation)
+    return Membership.objects.filter(user=user, organisation_id=org_id).values_list("role", flat=True).first()
+
+
 def membership(user, organisation) -> Membership | None:
     if not getattr(user, "is_authenticated", False):
         return None

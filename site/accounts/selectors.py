@@ -46,6 +46,17 @@ def region_in_scope(user, region: Region | None) -> bool:
     return own is not None and own.contains(region)
 
 
+def has_scoped_perm(user, perm: str, region: Region | None) -> bool:
+    """The one permission rule for acting on a regional object: an active, logged-in user
+    holding `perm` whose scope contains `region` (a superuser always)."""
+    return bool(
+        getattr(user, "is_authenticated", False)
+        and user.is_active
+        and user.has_perm(perm)
+        and region_in_scope(user, region)
+    )
+
+
 def regions_for(user) -> QuerySet:
     """The region nodes a user may pick in a form or filter (their subtree)."""
     if getattr(user, "is_authenticated", False) and user.is_active and user.is_superuser:

@@ -38,6 +38,7 @@ from django.utils import timezone, translation
 from django.utils.module_loading import import_string
 from django_tasks import task
 
+from .errors import UserError
 from .files import serve_private
 from .models import BackgroundJob
 
@@ -50,12 +51,8 @@ GENERIC_FAILURE = "任务执行出错，已记录错误详情。请稍后重试�
 _RUNNERS: dict[str, Callable] = {}
 
 
-class JobError(Exception):
+class JobError(UserError):
     """Fail the job with this (Chinese) message, shown to the user as is."""
-
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
 
 
 @dataclass

@@ -10,13 +10,11 @@ from django.db import models, transaction
 from django_fsm import ConcurrentTransition, ConcurrentTransitionMixin, FSMFieldMixin, TransitionNotAllowed, can_proceed
 from django_fsm_log.helpers import FSMLogDescriptor
 
+from .errors import UserError
 
-class WorkflowError(Exception):
+
+class WorkflowError(UserError):
     """A status change that may not happen; the message is shown to the user as is."""
-
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
 
 
 def transition_label(instance, name: str) -> str:
