@@ -77,3 +77,33 @@ class WorkflowModel(ConcurrentTransitionMixin, models.Model):
     def clean_fields(self, exclude=None):
         fsm = {f.name for f in self._meta.concrete_fields if isinstance(f, FSMFieldMixin)}
         super().clean_fields(exclude=set(exclude or ()) | fsm)
+
+
+def log_bulk(model, object_ids, steps, *, by, reason: str = "", at=None) -> int:
+    """Write the audit rows that `run_transition` would write for each object in
+    `object_ids` going through `steps` ([(transition name, source, target), …]), in one
+    INSERT. For bulk work (an import of thousands of rows) whose path the caller has
+    already checked against the state machine. Returns the number of rows written."""
+    from django.contrib.contenttypes.models import ContentType
+    from django.utils import timezone
+    from django_fsm_log.models import StateLog
+
+    ct = ContentType.objects.get_for_model(model)
+    at = at or timezone.now()
+    by = by if getattr(by, "pk", None) else None
+    rows = [
+        StateLog(
+            timestamp=at,
+            by=by,
+            source_state=source,
+            state=target,
+            transition=name,
+            content_type=ct,
+            object_id=pk,
+            description=reason or None,
+        )
+        for pk in object_ids
+        for name, source, target in steps
+    ]
+    StateLog.objects.bulk_create(rows)
+    return len(rows)
