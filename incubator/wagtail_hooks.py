@@ -8,46 +8,27 @@ from wagtail import hooks
 from wagtail.admin.menu import Menu, SubmenuMenuItem
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, MultiFieldPanel, ObjectList
 from wagtail.admin.ui.tables import BooleanColumn, Column
-from wagtail.admin.views import generic
-from wagtail.admin.viewsets.model import ModelViewSet
 
 from core.admin_ui import PermissionMenuItem
+from core.viewsets import ScopedModelViewSet
 
 from . import views_admin
 from .forms import IncubationBaseForm
 from .models import IncubationBase
-from .selectors import bases_for_staff
 
 INCUBATOR_MENU_HOOK = "register_incubator_menu_item"
 
 
-# ---- base management: list and edit, scoped to the user's region -------------------------------
+# ---- base management: every screen scoped to the user's region (core.viewsets) -----------------
 
 
-class ScopedIndexView(generic.IndexView):
-    def get_base_queryset(self):
-        return bases_for_staff(self.request.user)
-
-
-class ScopedEditView(generic.EditView):
-    def get_queryset(self):
-        return bases_for_staff(self.request.user)
-
-
-class ScopedDeleteView(generic.DeleteView):
-    def get_queryset(self):
-        return bases_for_staff(self.request.user)
-
-
-class IncubationBaseViewSet(ModelViewSet):
+class IncubationBaseViewSet(ScopedModelViewSet):
     model = IncubationBase
+    scope_region_field = "region"
     icon = "home"
     menu_label = "基地管理"
     add_to_admin_menu = False
     url_prefix = "incubator/bases"
-    index_view_class = ScopedIndexView
-    edit_view_class = ScopedEditView
-    delete_view_class = ScopedDeleteView
     copy_view_enabled = False
     list_per_page = 50
     list_display = [
@@ -112,6 +93,9 @@ class IncubationBaseViewSet(ModelViewSet):
         ],
         base_form_class=IncubationBaseForm,
     )
+
+    def scope_queryset(self, queryset, request):
+        return super().scope_queryset(queryset, request).select_related("region", "parent")
 
 
 base_viewset = IncubationBaseViewSet("incubation_bases")
