@@ -1,5 +1,6 @@
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
+from django.utils import timezone
 from treebeard.mp_tree import MP_Node
 
 from .validators import validate_division_code, validate_mobile
@@ -92,3 +93,28 @@ class User(AbstractUser):
         from .roles import user_roles
 
         return bool(user_roles(self) & {str(r) for r in roles})
+
+
+class VerificationCode(models.Model):
+    """One one-time code sent to a mobile number or e-mail address; typing it back proves
+    the person holds that number/address. Only a keyed hash of the code is stored. The
+    logic (expiry, attempts, resends) is in accounts.verification."""
+
+    scope = models.CharField("用途", max_length=100, help_text="该验证码能证明的事项，例如某一份成员邀请。")
+    destination = models.CharField("发送至", max_length=254)
+    code_hash = models.CharField("验证码摘要", max_length=64)
+    created_at = models.DateTimeField("发送时间", default=timezone.now)
+    expires_at = models.DateTimeField("过期时间")
+    attempts = models.PositiveSmallIntegerField("已尝试次数", default=0)
+    used_at = models.DateTimeField("使用时间", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "验证码"
+        verbose_name_plural = "验证码"
+        indexes = [
+            models.Index(fields=["scope", "destination", "created_at"], name="verification_scope_idx"),
+            models.Index(fields=["destination", "created_at"], name="verification_dest_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.scope} → {self.destination}"

@@ -149,6 +149,8 @@ TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBacken
 
 EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "公益创投管理平台 <noreply@example.org>")
+# Text messages (verification codes): a class with send_messages(), see accounts/sms.py
+SMS_BACKEND = os.environ.get("SMS_BACKEND", "accounts.sms.ConsoleBackend")
 
 # Wagtail
 WAGTAIL_SITE_NAME = "公益创投管理平台"
