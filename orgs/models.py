@@ -261,8 +261,18 @@ class Membership(models.Model):
         return f"{self.organisation} · {self.user} · {self.get_role_display()}"
 
 
-class Invitation(models.Model):
-    """An invitation by mobile or e-mail; accepted by the user who owns that number/address."""
+class InvitationStatus(models.TextChoices):
+    PENDING = "pending", "待验证"
+    ACCEPTED = "accepted", "已加入"
+
+
+class Invitation(WorkflowModel):
+    """An invitation by mobile or e-mail. It is accepted only by a user whose account
+    carries that number/address AND who types back the one-time code sent to it
+    (accounts.verification): owning the account proves nothing, the code proves the
+    number. Staff attach a 负责人 to an organisation without members the same way."""
+
+    Status = InvitationStatus
 
     organisation = models.ForeignKey(
         Organisation, verbose_name="组织", on_delete=models.CASCADE, related_name="invitations"
@@ -273,15 +283,47 @@ class Invitation(models.Model):
     invited_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name="邀请人", on_delete=models.CASCADE, related_name="+"
     )
+    by_staff = models.BooleanField("工作人员指定", default=False, help_text="由民政工作人员为组织指定的负责人。")
+    status = FSMField(
+        "状态", max_length=10, choices=InvitationStatus.choices, default=InvitationStatus.PENDING, protected=True
+    )
     created_at = models.DateTimeField("邀请时间", auto_now_add=True)
     accepted_at = models.DateTimeField("接受时间", null=True, blank=True)
 
     class Meta:
         verbose_name = "成员邀请"
         verbose_name_plural = "成员邀请"
+        ordering = ["-created_at", "-pk"]
 
     def __str__(self):
         return f"{self.organisation} 邀请 {self.mobile or self.email}"
+
+    @property
+    def destination(self) -> str:
+        """Where the proof is sent: the invited mobile, else the e-mail."""
+        return self.mobile or self.email.lower()
+
+    @property
+    def verification_scope(self) -> str:
+        return f"orgs.invitation:{self.pk}"
+
+    def is_addressed_to(self, user) -> bool:
+        """The user's account carries the invited number/address (necessary, not sufficient)."""
+        if not getattr(user, "is_authenticated", False):
+            return False
+        if self.mobile:
+            return user.mobile == self.mobile
+        return bool(user.email) and user.email.lower() == self.email.lower()
+
+    @transition(
+        field=status,
+        source=InvitationStatus.PENDING,
+        target=InvitationStatus.ACCEPTED,
+        permission=lambda inv, user: inv.is_addressed_to(user),
+        custom={"label": "验证并加入"},
+    )
+    def accept(self):
+        pass
 
 
 class DocumentKind(models.TextChoices):
