@@ -81,6 +81,9 @@ class BackgroundJob(models.Model):
     result_data = models.JSONField("结果数据", default=dict, blank=True)
     created_at = models.DateTimeField("创建时间", auto_now_add=True)
     started_at = models.DateTimeField("开始时间", null=True, blank=True)
+    # Written at the start and with every progress write: a running job whose heartbeat
+    # is old has lost its worker (core.jobs.fail_stale_jobs).
+    heartbeat_at = models.DateTimeField("最近进度时间", null=True, blank=True)
     finished_at = models.DateTimeField("结束时间", null=True, blank=True)
 
     class Meta:
