@@ -1,22 +1,27 @@
 from django.contrib.auth.backends import ModelBackend
+from django.core.exceptions import PermissionDenied
 
 from .models import User
-from .validators import MOBILE_RE, normalise_mobile
+from .throttle import ip_login_blocked, resolve_user
 
 
 class UsernameOrMobileBackend(ModelBackend):
-    """Log in with either the username or the 11-digit mobile number."""
+    """Log in with either the username or the mobile number (spaces, dashes, +86 allowed).
+
+    django-axes (the backend before this one) refuses a locked account; this one refuses an
+    address that failed too often across accounts, before any password is checked."""
 
     def authenticate(self, request, username=None, password=None, **kwargs):
         if username is None:
             username = kwargs.get(User.USERNAME_FIELD)
         if not username or password is None:
             return None
-        username = username.strip()
-        mobile = normalise_mobile(username)
-        user = User.objects.filter(username=username).first()
-        if user is None and MOBILE_RE.match(mobile):
-            user = User.objects.filter(mobile=mobile).first()
+        if request is not None and ip_login_blocked(request):
+            # AxesMiddleware turns the flag into the lockout page; axes records nothing more
+            request.lockout_reason = "ip"
+            request.axes_locked_out = True
+            raise PermissionDenied("该网络地址登录失败次数过多。")
+        user = resolve_user(username)
         if user is None:
             User().set_password(password)  # same work as a real check: no timing oracle
             return None

@@ -1,6 +1,7 @@
 from django import forms
 from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm
+from django.db import IntegrityError, transaction
 
 from .models import User
 from .validators import normalise_mobile, validate_mobile
@@ -38,25 +39,36 @@ class SignupForm(forms.ModelForm):
         self.fields["email"].required = True
         self.fields["username"].error_messages["unique"] = "该用户名已被注册，请换一个。"
 
+    TAKEN = {
+        "username": "该用户名已被注册，请换一个。",
+        "mobile": "该手机号已被注册，可直接用手机号登录或找回密码。",
+        "email": "该电子邮箱已被注册，可直接登录或通过该邮箱找回密码。",
+    }
+
+    @staticmethod
+    def _taken(field, value) -> bool:
+        lookup = {"username": "username__iexact", "mobile": "mobile", "email": "email__iexact"}[field]
+        return bool(value) and User.objects.filter(**{lookup: value}).exists()
+
     def clean_username(self):
         username = self.cleaned_data["username"].strip()
         if len(username) < 4:
             raise forms.ValidationError("用户名至少4个字符。")
-        if User.objects.filter(username__iexact=username).exists():
-            raise forms.ValidationError("该用户名已被注册，请换一个。")
+        if self._taken("username", username):
+            raise forms.ValidationError(self.TAKEN["username"])
         return username
 
     def clean_mobile(self):
         mobile = normalise_mobile(self.cleaned_data.get("mobile", ""))
         validate_mobile(mobile)
-        if User.objects.filter(mobile=mobile).exists():
-            raise forms.ValidationError("该手机号已被注册，可直接用手机号登录或找回密码。")
+        if self._taken("mobile", mobile):
+            raise forms.ValidationError(self.TAKEN["mobile"])
         return mobile
 
     def clean_email(self):
         email = self.cleaned_data["email"].strip().lower()
-        if User.objects.filter(email__iexact=email).exists():
-            raise forms.ValidationError("该电子邮箱已被注册。")
+        if self._taken("email", email):
+            raise forms.ValidationError(self.TAKEN["email"])
         return email
 
     def clean(self):
@@ -79,6 +91,25 @@ class SignupForm(forms.ModelForm):
         user.set_password(self.cleaned_data["password1"])
         if commit:
             user.save()
+        return user
+
+    def save_with_role(self, role):
+        """Create the account with its role, or, when a simultaneous sign-up took the
+        username, mobile or e-mail between validation and insert (the database refuses
+        it), return None with the same message the field shows when it is already taken."""
+        from .roles import grant_role
+
+        try:
+            with transaction.atomic():
+                user = self.save()
+                grant_role(user, role)
+        except IntegrityError:
+            taken = [f for f in self.TAKEN if self._taken(f, self.cleaned_data.get(f))]
+            for field in taken:
+                self.add_error(field, self.TAKEN[field])
+            if not taken:
+                self.add_error(None, "注册未能完成，请稍后重新提交。")
+            return None
         return user
 
 

@@ -1,5 +1,6 @@
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
+from django.db.models.functions import Lower
 from django.utils import timezone
 from treebeard.mp_tree import MP_Node
 
@@ -74,6 +75,16 @@ class User(AbstractUser):
     class Meta:
         verbose_name = "用户"
         verbose_name_plural = "用户"
+        constraints = [
+            # the database, not only the sign-up form, keeps one account per e-mail address
+            # (any letter case); accounts without an e-mail are many
+            models.UniqueConstraint(
+                Lower("email"),
+                condition=~models.Q(email=""),
+                name="accounts_user_email_ci_unique",
+                violation_error_message="该电子邮箱已被其他账号使用，请换一个。",
+            ),
+        ]
 
     def __str__(self):
         return self.name or self.username

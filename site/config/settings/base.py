@@ -108,13 +108,29 @@ LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "dashboard"
 LOGOUT_REDIRECT_URL = "/"
 
-# Repeated failed log-ins lock the account name for an hour (django-axes).
+# Repeated failed log-ins lock the ACCOUNT for an hour, from any address and whatever
+# spelling of the username or mobile was typed (django-axes; accounts.throttle says which
+# account a typed name stands for). One address may also fail only LOGIN_IP_FAILURE_LIMIT
+# times an hour across all accounts.
 AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))
 AXES_COOLOFF_TIME = 1  # hours
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]  # one account from one address
-AXES_LOCKOUT_TEMPLATE = "accounts/lockout.html"
+AXES_LOCKOUT_PARAMETERS = ["username"]
+AXES_USERNAME_CALLABLE = "accounts.throttle.account_key"
+AXES_CLIENT_IP_CALLABLE = "accounts.throttle.client_ip"
+AXES_LOCKOUT_CALLABLE = "accounts.throttle.lockout_response"
+# a refused attempt (account or address locked) checks no password, so it is not counted
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
+LOGIN_IP_FAILURE_LIMIT = int(os.environ.get("LOGIN_IP_FAILURE_LIMIT", "30"))
+# sign-up attempts per address per hour
+SIGNUP_IP_LIMIT = int(os.environ.get("SIGNUP_IP_LIMIT", "20"))
+# Addresses (or CIDR ranges) of reverse proxies whose X-Forwarded-For is believed. Empty:
+# the direct peer is the client (runserver). production.py trusts the local nginx.
+TRUSTED_PROXIES = [p for p in os.environ.get("TRUSTED_PROXIES", "").split(",") if p.strip()]
+# axes would like the address in its lock too; the address limit is our own (above), with
+# its own, higher figure, so one office behind one address does not share one account's five tries
+SILENCED_SYSTEM_CHECKS = ["axes.W006"]
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]

@@ -20,6 +20,10 @@ if not os.environ.get("DATABASE_URL"):
 DEBUG = False
 CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o]
 
+# Behind the shipped nginx (deploy/nginx.conf) every request comes from 127.0.0.1 and the
+# client's address is in X-Forwarded-For; without this one attacker would share (and lock)
+# every address-based counter with every user.
+TRUSTED_PROXIES = [p for p in os.environ.get("TRUSTED_PROXIES", "127.0.0.1,::1").split(",") if p.strip()]
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = os.environ.get("SECURE_SSL_REDIRECT", "true").lower() == "true"
 SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "31536000"))
@@ -31,7 +35,7 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 # SAMEORIGIN, not DENY: Wagtail's page preview and the document viewer on the review
 # page frame our own pages. Other sites still cannot frame us.
 X_FRAME_OPTIONS = "SAMEORIGIN"
-SILENCED_SYSTEM_CHECKS = ["security.W019"]
+SILENCED_SYSTEM_CHECKS = [*SILENCED_SYSTEM_CHECKS, "security.W019"]  # noqa: F405
 
 STORAGES["staticfiles"] = {  # noqa: F405
     "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
