@@ -1,14 +1,19 @@
 """Uploads: type is read from the file's bytes (not its name), size is limited, and files
 live in the private storage, served only by views that check permission."""
 
+import contextlib
 import mimetypes
+import unicodedata
+import warnings
 from pathlib import PurePath
+from urllib.parse import quote
 
 import filetype
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.storage import storages
+from django.db import transaction
 from django.http import FileResponse, Http404
 
 KINDS = {
@@ -61,6 +66,63 @@ def _is_xlsx(upload) -> bool:
         upload.seek(pos)
 
 
+def _read_all(upload) -> bytes:
+    upload.seek(0)
+    try:
+        return upload.read()
+    finally:
+        upload.seek(0)
+
+
+def _pdf_problem(data: bytes) -> str | None:
+    """Why these bytes are not a PDF one can read (None when they are): it must parse, be
+    readable without a password and have at least one page."""
+    import io
+    import logging
+
+    from pypdf import PdfReader
+    from pypdf.errors import PyPdfError
+
+    pypdf_log = logging.getLogger("pypdf")
+    level = pypdf_log.level
+    pypdf_log.setLevel(logging.ERROR)  # a damaged file is the user's, not a server warning
+    try:
+        reader = PdfReader(io.BytesIO(data))
+        if reader.is_encrypted and not reader.decrypt(""):
+            return "设置了打开密码，无法查看。请上传未加密的 PDF"
+        if len(reader.pages) == 0:
+            return "没有任何页面"
+    except (PyPdfError, ValueError, TypeError, KeyError, IndexError, AttributeError, OSError, RecursionError):
+        return "已损坏或不是完整的 PDF 文件，无法打开"
+    finally:
+        pypdf_log.setLevel(level)
+    return None
+
+
+def _image_problem(data: bytes) -> str | None:
+    """Why these bytes are not an image one can show (None when they are): the whole image
+    must decode, and a decompression bomb is refused."""
+    import io
+
+    from PIL import Image
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data)) as im:
+                im.verify()  # structure and checksums
+            with Image.open(io.BytesIO(data)) as im:
+                im.load()  # verify() does not decode the pixels: a truncated file passes it
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        return "图像尺寸过大，无法处理。请缩小后再上传"
+    except (OSError, SyntaxError, ValueError, TypeError, IndexError, EOFError):
+        return "已损坏或不完整，无法显示"
+    return None
+
+
+CONTENT_CHECKS = {"pdf": _pdf_problem, "jpg": _image_problem, "png": _image_problem}
+
+
 def validate_upload(upload, *, kinds=DOCUMENT_KINDS, max_bytes: int | None = None) -> str:
     """Check an uploaded file; return its real kind. Raises ValidationError in Chinese."""
     max_bytes = max_bytes or settings.UPLOAD_MAX_BYTES
@@ -85,6 +147,10 @@ def validate_upload(upload, *, kinds=DOCUMENT_KINDS, max_bytes: int | None = Non
         raise ValidationError(
             f"文件“{upload.name}”的扩展名与实际内容（{KINDS[kind][1]}）不符，请检查后重新上传。", code="ext_mismatch"
         )
+    check = CONTENT_CHECKS.get(kind)
+    problem = check(_read_all(upload)) if check else None
+    if problem:
+        raise ValidationError(f"文件“{upload.name}”{problem}。请重新导出或扫描后再上传。", code="unreadable")
     return kind
 
 
@@ -106,14 +172,88 @@ class SafeFileField(forms.FileField):
         return upload
 
 
+# Characters no file name may hold on common systems (a "/" would make the browser keep
+# only what follows it), replaced by "_"; Chinese and other letters are kept.
+_UNSAFE_IN_NAMES = set('/\\:*?"<>|')
+
+
+def safe_filename(name: str, *, default: str = "文件") -> str:
+    """A download name every browser and file system keeps whole."""
+    cleaned = "".join(
+        "_" if ch in _UNSAFE_IN_NAMES or unicodedata.category(ch)[0] == "C" else ch
+        for ch in unicodedata.normalize("NFC", name or "")
+    )
+    cleaned = cleaned.strip().strip(".")
+    if len(cleaned) > 150:  # keep the extension when cutting a long organisation name
+        suffix = PurePath(cleaned).suffix[:10]
+        cleaned = cleaned[: 150 - len(suffix)] + suffix
+    return cleaned or default
+
+
+def content_disposition(filename: str, *, as_attachment: bool) -> str:
+    """The Content-Disposition value: an ASCII `filename=` for old clients and the UTF-8
+    name as `filename*=` (RFC 5987/6266), both from the sanitised name."""
+    name = safe_filename(filename)
+    suffix = PurePath(name).suffix
+    ascii_stem = "".join(ch for ch in name[: len(name) - len(suffix)] if 32 <= ord(ch) < 127 and ch not in '"\\%')
+    ascii_name = (ascii_stem.strip(" -_") or "download") + "".join(ch for ch in suffix if ch.isascii())
+    disposition = "attachment" if as_attachment else "inline"
+    return f"{disposition}; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name, safe='')}"
+
+
 def serve_private(fieldfile, *, download_name: str, as_attachment: bool = False) -> FileResponse:
     """Stream a private file; callers have already checked permission."""
     if not fieldfile or not fieldfile.storage.exists(fieldfile.name):
         raise Http404("文件不存在")
     content_type = mimetypes.guess_type(download_name)[0] or "application/octet-stream"
-    response = FileResponse(
-        fieldfile.open("rb"), as_attachment=as_attachment, filename=download_name, content_type=content_type
-    )
+    response = FileResponse(fieldfile.open("rb"), content_type=content_type)
+    response["Content-Disposition"] = content_disposition(download_name, as_attachment=as_attachment)
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, no-store"
     return response
+
+
+# ---- files written inside a transaction --------------------------------------------------------
+
+
+class StoredFiles:
+    """The file fields a block may store into; see `atomic_with_files`."""
+
+    def __init__(self):
+        self._watched = []
+
+    def watch(self, instance, field_name: str) -> None:
+        """From now on, a file stored into `instance.<field_name>` is deleted if the block
+        fails. Call it before the save that writes the file (FieldFile.save, or Model.save
+        for an upload assigned to the field)."""
+        current = getattr(instance, field_name)
+        before = current.name if current and getattr(current, "_committed", True) else None
+        self._watched.append((instance, field_name, before))
+
+    def delete_new(self) -> None:
+        for instance, field_name, before in self._watched:
+            ff = getattr(instance, field_name)
+            if ff and ff.name and getattr(ff, "_committed", False) and ff.name != before:
+                with contextlib.suppress(OSError):
+                    ff.storage.delete(ff.name)
+
+
+@contextlib.contextmanager
+def atomic_with_files():
+    """`transaction.atomic()` for a block that stores files. The database forgets a rolled
+    back row, the storage does not: a file stored by a watched field inside the block is
+    deleted again if the block raises. Django has no on-rollback hook, so this works when
+    the block is the outermost one that can fail (the service's own transaction).
+
+        with atomic_with_files() as files:
+            files.watch(doc, "file")
+            doc.file.save(name, upload, save=False)
+            doc.save()
+    """
+    stored = StoredFiles()
+    try:
+        with transaction.atomic():
+            yield stored
+    except BaseException:
+        stored.delete_new()
+        raise

@@ -7,11 +7,41 @@ import pytest
 from django import forms
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
+from PIL import Image
+from pypdf import PdfWriter
 
-from core.files import SafeFileField, serve_private, sniff, validate_upload
+from core.files import (
+    SafeFileField,
+    atomic_with_files,
+    content_disposition,
+    private_storage,
+    safe_filename,
+    serve_private,
+    sniff,
+    validate_upload,
+)
 from tests.factories import PDF_BYTES, PNG_BYTES
 
-JPG_BYTES = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00" + b"\x00" * 64 + b"\xff\xd9"
+
+def image_bytes(fmt: str, size=(40, 30)) -> bytes:
+    buf = io.BytesIO()
+    Image.new("RGB", size, (200, 30, 30)).save(buf, fmt)
+    return buf.getvalue()
+
+
+def pdf_bytes(pages: int = 1, password: str | None = None) -> bytes:
+    """A PDF written by pypdf, as a scanner or office program would."""
+    writer = PdfWriter()
+    for _ in range(pages):
+        writer.add_blank_page(width=595, height=842)
+    if password is not None:
+        writer.encrypt(password)
+    buf = io.BytesIO()
+    writer.write(buf)
+    return buf.getvalue()
+
+
+JPG_BYTES = image_bytes("JPEG")  # uploads are decoded, so the fixture is a real JPEG
 
 
 def upload(name, content, content_type="application/octet-stream"):
@@ -121,3 +151,142 @@ def test_serve_private_sets_safe_headers(tmp_path):
     assert b"".join(response.streaming_content) == PDF_BYTES
     with pytest.raises(Http404):
         serve_private(FieldFile(None, field, "missing.pdf"), download_name="x.pdf")
+
+
+# ---- the content must open, not only start like the real thing (defect 9) -----------------------
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"%PDF-1.4\n" + b"\x8f garbage that is no PDF at all " * 40,
+        PDF_BYTES[: len(PDF_BYTES) // 2],  # cut off in the middle
+        b"%PDF-1.7\n%%EOF\n",
+    ],
+    ids=["garbage", "truncated", "header-only"],
+)
+def test_a_pdf_that_does_not_parse_is_refused(content):
+    with pytest.raises(ValidationError, match="已损坏或不是完整的 PDF 文件") as exc:
+        validate_upload(upload("登记证书.pdf", content))
+    assert exc.value.code == "unreadable"
+
+
+def test_a_pdf_made_by_a_program_is_accepted():
+    assert validate_upload(upload("登记证书.pdf", pdf_bytes(pages=3))) == "pdf"
+    assert validate_upload(upload("章程.pdf", PDF_BYTES)) == "pdf"
+
+
+def test_a_pdf_locked_with_a_password_is_refused_but_one_without_is_read():
+    with pytest.raises(ValidationError, match="设置了打开密码，无法查看。请上传未加密的 PDF"):
+        validate_upload(upload("登记证书.pdf", pdf_bytes(password="secret")))
+    # encrypted with an empty user password: every reader opens it
+    assert validate_upload(upload("登记证书.pdf", pdf_bytes(password=""))) == "pdf"
+
+
+def test_a_pdf_without_pages_is_refused():
+    with pytest.raises(ValidationError, match="没有任何页面"):
+        validate_upload(upload("登记证书.pdf", pdf_bytes(pages=0)))
+
+
+@pytest.mark.parametrize("fmt, name", [("PNG", "证书.png"), ("JPEG", "证书.jpg")])
+def test_a_truncated_image_is_refused(fmt, name):
+    data = image_bytes(fmt, size=(300, 200))
+    with pytest.raises(ValidationError, match=f"文件“{name}”已损坏或不完整，无法显示"):
+        validate_upload(upload(name, data[: len(data) // 2]))
+    assert validate_upload(upload(name, data)) in ("png", "jpg")
+
+
+def test_a_png_with_a_broken_checksum_is_refused():
+    data = bytearray(PNG_BYTES)
+    data[-20] ^= 0xFF  # inside the image data
+    with pytest.raises(ValidationError, match="已损坏或不完整"):
+        validate_upload(upload("证书.png", bytes(data)))
+
+
+def test_a_decompression_bomb_is_refused(monkeypatch):
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 100)
+    with pytest.raises(ValidationError, match="图像尺寸过大"):
+        validate_upload(upload("证书.png", image_bytes("PNG", size=(40, 30))))
+
+
+def test_the_form_field_refuses_a_fake_pdf_in_chinese():
+    form = _Form(files={"file": upload("登记证书.pdf", b"%PDF-1.4\n" + b"x" * 500)})
+    assert not form.is_valid()
+    assert form.errors["file"] == [
+        "文件“登记证书.pdf”已损坏或不是完整的 PDF 文件，无法打开。请重新导出或扫描后再上传。"
+    ]
+
+
+# ---- download names (defect 10) ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "name, expected",
+    [
+        ("鄂州市A/B社工中心-登记证书-v1.pdf", "鄂州市A_B社工中心-登记证书-v1.pdf"),
+        ('a\\b:c*d?e"f<g>h|i.pdf', "a_b_c_d_e_f_g_h_i.pdf"),
+        ("换行\n回车\r制表\t零宽\u200b.pdf", "换行_回车_制表_零宽_.pdf"),
+        ("..", "文件"),
+        ("", "文件"),
+    ],
+)
+def test_safe_filename_keeps_chinese_and_replaces_what_would_cut_the_name(name, expected):
+    assert safe_filename(name) == expected
+
+
+def test_a_long_name_is_cut_but_keeps_its_extension():
+    name = safe_filename("社" * 300 + ".pdf")
+    assert len(name) == 150 and name.endswith("社.pdf")
+
+
+def test_content_disposition_has_an_ascii_fallback_and_the_utf8_name():
+    value = content_disposition("鄂州市A/B中心-章程-v2.pdf", as_attachment=True)
+    assert value == (
+        'attachment; filename="A_B--v2.pdf"; '
+        "filename*=UTF-8''%E9%84%82%E5%B7%9E%E5%B8%82A_B%E4%B8%AD%E5%BF%83-%E7%AB%A0%E7%A8%8B-v2.pdf"
+    )
+    assert content_disposition("年报.xlsx", as_attachment=False) == (
+        "inline; filename=\"download.xlsx\"; filename*=UTF-8''%E5%B9%B4%E6%8A%A5.xlsx"
+    )
+
+
+# ---- files written in a transaction that rolls back (defect 12) ----------------------------------
+
+
+class _Holder:
+    """Stands in for a model instance with a file field on the private storage."""
+
+    def __init__(self):
+        from django.db.models.fields.files import FieldFile
+
+        class _Field:
+            storage = private_storage()
+
+        self.file = FieldFile(self, _Field(), None)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_file_stored_in_a_failing_block_is_deleted():
+    storage = private_storage()
+    holder = _Holder()
+    with pytest.raises(RuntimeError), atomic_with_files() as files:
+        files.watch(holder, "file")
+        holder.file.name = storage.save("tests/rollback.pdf", io.BytesIO(PDF_BYTES))
+        assert storage.exists(holder.file.name)
+        raise RuntimeError("the save failed")
+    assert not storage.exists(holder.file.name)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_file_stored_in_a_block_that_commits_stays_and_an_old_one_is_never_touched():
+    storage = private_storage()
+    old = storage.save("tests/old.pdf", io.BytesIO(PDF_BYTES))
+    holder = _Holder()
+    holder.file.name = old
+    with atomic_with_files() as files:
+        files.watch(holder, "file")  # unchanged: the stored file is not this block's
+    with pytest.raises(RuntimeError), atomic_with_files() as files:
+        files.watch(holder, "file")
+        raise RuntimeError
+    assert storage.exists(old)
+    storage.delete(old)

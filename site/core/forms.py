@@ -1,0 +1,76 @@
+"""Form pieces every app uses the same way.
+
+Date inputs: a browser's `<input type="date">` only understands `YYYY-MM-DD` (and
+`datetime-local` only `YYYY-MM-DDTHH:MM`). Django renders a date in the first of the
+locale's DATE_INPUT_FORMATS, which for zh-hans is `2019/08/05`: the browser shows the
+field blank and saving the form erases the date. These widgets always write the ISO form.
+
+Text limits: a TextField has no length limit of its own, so every form that takes user
+text says how much it takes (`TEXT_MAX_LENGTH`, with a Chinese message)."""
+
+from django import forms
+from django.core.validators import MaxLengthValidator
+from django.db import models
+
+DATE_FORMAT = "%Y-%m-%d"
+DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
+
+# The longest free text (简介, 计划, 记录 ...) any form accepts: several pages of Chinese.
+TEXT_MAX_LENGTH = 2000
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, attrs=None, format=None):
+        super().__init__(attrs, format=format or DATE_FORMAT)
+
+
+class DateTimeInput(forms.DateTimeInput):
+    input_type = "datetime-local"
+
+    def __init__(self, attrs=None, format=None):
+        super().__init__(attrs, format=format or DATETIME_FORMAT)
+
+
+class TextLengthValidator(MaxLengthValidator):
+    """MaxLengthValidator with a message that says how long the text is now."""
+
+    message = "内容不能超过 %(limit_value)d 个字（现在是 %(show_value)d 个字），请精简后再保存。"
+
+
+def text_limit(max_length: int = TEXT_MAX_LENGTH) -> TextLengthValidator:
+    return TextLengthValidator(max_length)
+
+
+def date_widgets(form) -> None:
+    """Give a form's date and datetime fields the ISO widgets (for ModelForms whose widgets
+    come from the model fields)."""
+    for field in form.fields.values():
+        if isinstance(field, forms.DateTimeField) and not isinstance(field.widget, forms.HiddenInput):
+            field.widget = DateTimeInput(attrs=field.widget.attrs)
+        elif isinstance(field, forms.DateField) and not isinstance(field.widget, forms.HiddenInput):
+            field.widget = DateInput(attrs=field.widget.attrs)
+
+
+def limit_text_fields(form, max_length: int = TEXT_MAX_LENGTH) -> None:
+    """Cap every field of a ModelForm that edits a TextField at `max_length` characters
+    (model fields that already carry a limit keep theirs)."""
+    model = getattr(getattr(form, "_meta", None), "model", None)
+    if model is None:
+        return
+    for name, field in form.fields.items():
+        try:
+            model_field = model._meta.get_field(name)
+        except Exception:  # a form-only field
+            continue
+        if not isinstance(model_field, models.TextField) or not isinstance(field, forms.CharField):
+            continue
+        limit = min(
+            [v.limit_value for v in model_field.validators if isinstance(v, MaxLengthValidator)] or [max_length]
+        )
+        if field.max_length is None or field.max_length > limit:
+            field.max_length = limit
+            field.validators = [v for v in field.validators if not isinstance(v, MaxLengthValidator)]
+            field.validators.append(text_limit(limit))
+            field.widget.attrs["maxlength"] = str(limit)
