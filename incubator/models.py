@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
 from django_fsm import FSMField, transition
 
@@ -154,6 +155,7 @@ class IncubationStatus(models.TextChoices):
     EXTENDED = "extended", "已续驻"
     GRADUATED = "graduated", "已出壳"
     WITHDRAWN = "withdrawn", "已退驻"
+    PROMOTED = "promoted", "晋级出壳"  # left for the base one level up (三级联动)
 
 
 S = IncubationStatus
@@ -164,6 +166,37 @@ OPEN_STATES = (S.APPLIED, S.SCREENED, *RESIDENT_STATES)
 class Residence(models.TextChoices):
     DESK = "desk", "实体入驻（工位）"
     VIRTUAL = "virtual", "虚拟入驻"
+
+
+OPERATE_PERMISSION = "incubator.operate_base"
+
+
+def _operates_base(base, user) -> bool:
+    """An operator of `base`: role 孵化基地运营 with the base in their region subtree."""
+    from accounts.selectors import has_scoped_perm
+
+    return has_scoped_perm(user, OPERATE_PERMISSION, base.region)
+
+
+def _operates(inc, user) -> bool:
+    return _operates_base(inc.base, user)
+
+
+def _leads(inc, user) -> bool:
+    from orgs.models import Membership
+    from orgs.selectors import member_role
+
+    return member_role(user, inc.organisation_id) == Membership.Role.LEADER
+
+
+_SCREEN = {
+    "group": "screen",
+    "heading": "初审",
+    "reason": "optional",
+    "reason_label": "初审意见",
+    "reason_help": "不通过时必填，申请组织会在通知和办理记录中看到。",
+}
+_MID = {"group": "mid", "heading": "中期评估"}
 
 
 class Incubation(WorkflowModel):
@@ -241,46 +274,175 @@ class Incubation(WorkflowModel):
         """Still waiting for 初审 after the due date (base.screening_days working days)."""
         return self.status == S.APPLIED and (today or timezone.localdate()) > self.screening_due
 
-    # ---- transitions: thin; services check permission, capacity and the checklist ----
-    @transition(field=status, source=S.APPLIED, target=S.SCREENED, custom={"label": "初审通过"})
+    def get_absolute_url(self) -> str:
+        """The stay's page in the applicant portal (where the organisation is sent)."""
+        return reverse("incubator:detail", args=[self.pk])
+
+    def get_admin_url(self) -> str:
+        return reverse("incubator_admin:incubation", args=[self.pk])
+
+    # ---- transitions: thin; services check capacity and the checklist ----
+    # `order` places each action on the stay's staff page; `{obj.organisation.name}` in a
+    # success message is the organisation's name.
+    @transition(
+        field=status,
+        source=S.APPLIED,
+        target=S.SCREENED,
+        permission=_operates,
+        custom={
+            **_SCREEN,
+            "label": "初审通过",
+            "order": 10,
+            "success": "“{obj.organisation.name}”已通过初审，已通知申请组织。",
+        },
+    )
     def screen_accept(self):
         pass
 
-    @transition(field=status, source=S.APPLIED, target=S.REJECTED, custom={"label": "初审不通过"})
+    @transition(
+        field=status,
+        source=S.APPLIED,
+        target=S.REJECTED,
+        permission=_operates,
+        custom={
+            **_SCREEN,
+            "label": "初审不通过",
+            "order": 11,
+            "danger": True,
+            "reason_prompt": "初审不通过时请填写理由，申请组织将看到这段说明。",
+            "success": "“{obj.organisation.name}”未通过初审，已通知申请组织。",
+        },
+    )
     def screen_reject(self):
         pass
 
-    @transition(field=status, source=S.SCREENED, target=S.ADMITTED, custom={"label": "入壳"})
+    @transition(
+        field=status,
+        source=S.SCREENED,
+        target=S.ADMITTED,
+        permission=_operates,
+        custom={
+            "label": "入壳",
+            "order": 20,
+            "form": "incubator.forms.AdmitForm",
+            "intro": "签订入驻协议，分配实体工位或虚拟入驻名额。",
+            "success": "“{obj.organisation.name}”已入壳，入驻协议已生成。",
+        },
+    )
     def admit(self):
         pass
 
-    @transition(field=status, source=S.ADMITTED, target=S.IN_INCUBATION, custom={"label": "开始孵化"})
+    @transition(
+        field=status,
+        source=S.ADMITTED,
+        target=S.IN_INCUBATION,
+        permission=_operates,
+        custom={
+            "label": "开始孵化",
+            "order": 30,
+            "intro": "入驻手续办完、开始提供孵化服务时点击。",
+            "success": "“{obj.organisation.name}”已开始孵化。",
+        },
+    )
     def begin(self):
         pass
 
     @transition(
-        field=status, source=[S.IN_INCUBATION, S.EXTENDED], target=S.MID_REVIEW, custom={"label": "进入中期评估"}
+        field=status,
+        source=[S.IN_INCUBATION, S.EXTENDED],
+        target=S.MID_REVIEW,
+        permission=_operates,
+        custom={
+            **_MID,
+            "label": "进入中期评估",
+            "slug": "mid-start",
+            "order": 40,
+            "success": "“{obj.organisation.name}”已进入中期评估。",
+        },
     )
     def start_mid_review(self):
         pass
 
-    @transition(field=status, source=S.MID_REVIEW, target=S.IN_INCUBATION, custom={"label": "中期评估通过"})
+    @transition(
+        field=status,
+        source=S.MID_REVIEW,
+        target=S.IN_INCUBATION,
+        permission=_operates,
+        custom={
+            **_MID,
+            "label": "中期评估通过",
+            "slug": "mid-pass",
+            "order": 41,
+            "reason": "optional",
+            "reason_label": "评估意见",
+            "success": "“{obj.organisation.name}”中期评估通过，继续孵化。",
+        },
+    )
     def pass_mid_review(self):
         pass
 
-    @transition(field=status, source=[S.IN_INCUBATION, S.MID_REVIEW], target=S.EXTENDED, custom={"label": "续驻"})
+    @transition(
+        field=status,
+        source=[S.IN_INCUBATION, S.MID_REVIEW],
+        target=S.EXTENDED,
+        permission=_operates,
+        conditions=[lambda inc: inc.extension_count == 0],
+        custom={
+            "label": "续驻",
+            "order": 80,
+            "form": "incubator.forms.ExtendForm",
+            "intro": "每个组织只能续驻一次。",
+            "success": "“{obj.organisation.name}”已续驻。",
+        },
+    )
     def extend(self):
         pass
 
     @transition(
-        field=status, source=[S.IN_INCUBATION, S.MID_REVIEW, S.EXTENDED], target=S.GRADUATED, custom={"label": "出壳"}
+        field=status,
+        source=[S.IN_INCUBATION, S.MID_REVIEW, S.EXTENDED],
+        target=S.GRADUATED,
+        permission=_operates,
+        custom={
+            "label": "出壳",
+            "order": 70,
+            "form": "incubator.forms.GraduateForm",
+            "intro": "逐项核对出壳条件；最近一次能力评估须达到本基地的出壳分数线。",
+            "note_template": "incubator/admin/_graduate_note.html",
+            "success": "“{obj.organisation.name}”已出壳，出壳证书已生成。",
+        },
     )
     def graduate(self):
         pass
 
-    @transition(field=status, source=list(RESIDENT_STATES), target=S.WITHDRAWN, custom={"label": "退驻"})
+    @transition(
+        field=status,
+        source=list(RESIDENT_STATES),
+        target=S.WITHDRAWN,
+        # the base, or the organisation's 负责人 from the portal
+        permission=lambda inc, user: _operates(inc, user) or _leads(inc, user),
+        custom={
+            "label": "退驻",
+            "order": 100,
+            "reason": "required",
+            "reason_label": "退驻原因",
+            "reason_prompt": "请填写退驻原因。",
+            "danger": True,
+            "intro": "退驻后释放工位或名额；实体入驻的须在规定工作日内交还场地。",
+            "success": "“{obj.organisation.name}”已退驻。",
+        },
+    )
     def withdraw(self):
         pass
+
+    @transition(
+        field=status,
+        source=list(RESIDENT_STATES),
+        target=S.PROMOTED,
+        custom={"label": "晋级出壳"},
+    )
+    def promote_out(self):
+        """Leaves for the base one level up (三级联动): chained by promotion_accept only."""
 
 
 class ServiceKind(models.TextChoices):
@@ -389,12 +551,38 @@ class Promotion(WorkflowModel):
     def __str__(self):
         return f"{self.incubation.organisation} → {self.to_base}"
 
+    def get_admin_url(self) -> str:
+        return reverse("incubator_admin:promotion", args=[self.pk])
+
     @transition(
-        field=state, source=PromotionState.PENDING, target=PromotionState.ACCEPTED, custom={"label": "接收入驻"}
+        field=state,
+        source=PromotionState.PENDING,
+        target=PromotionState.ACCEPTED,
+        permission=lambda promo, user: _operates_base(promo.to_base, user),
+        custom={
+            "label": "接收入驻",
+            "form": "incubator.forms.PromotionAcceptForm",
+            "intro": "沿用组织资料和在下级基地的申请内容，直接入壳（生成入驻协议）。",
+            "success": "已接收“{obj.incubation.organisation.name}”入驻{obj.to_base.name}。",
+        },
     )
     def accept(self):
         pass
 
-    @transition(field=state, source=PromotionState.PENDING, target=PromotionState.DECLINED, custom={"label": "不接收"})
+    @transition(
+        field=state,
+        source=PromotionState.PENDING,
+        target=PromotionState.DECLINED,
+        permission=lambda promo, user: _operates_base(promo.to_base, user),
+        custom={
+            "label": "不接收",
+            "reason": "required",
+            "reason_label": "不接收的理由",
+            "reason_help": "推荐基地会收到这段说明。",
+            "reason_prompt": "请填写不接收的理由。",
+            "danger": True,
+            "success": "已不接收“{obj.incubation.organisation.name}”的推荐，已通知推荐人。",
+        },
+    )
     def decline(self):
         pass

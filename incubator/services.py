@@ -14,21 +14,32 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
-from django_fsm import can_proceed
 
 from accounts.roles import Role
-from accounts.selectors import region_in_scope, staff_users_for_region
+from accounts.selectors import has_scoped_perm, staff_users_for_region
 from core.dates import chinese_date
-from core.services import notify
 from core.workdays import add_workdays
-from core.workflow import WorkflowError, run_transition, status_display, transition_label
+from core.workflow import (
+    Notice,
+    WorkflowError,
+    action_service,
+    extra_action,
+    log_created,
+    may_run,
+    require_can_proceed,
+    run_transition,
+    send_notices,
+    transition,
+)
 from orgs import services as org_services
-from orgs.models import REGISTERED_TYPES, Membership, OrganisationStatus
+from orgs.models import REGISTERED_TYPES, Membership, OrganisationStatus, OrgType
+from orgs.selectors import member_role
 from orgs.validators import normalise_uscc
 
 from .models import (
     ASSESSMENT_DIMENSIONS,
     OPEN_STATES,
+    OPERATE_PERMISSION,
     RESIDENT_STATES,
     AssessmentStage,
     BaseService,
@@ -50,46 +61,46 @@ EXTEND_ONCE = "每个组织只能续驻一次。"
 # ---- permission ---------------------------------------------------------------------------
 
 
+OPERATOR_DENIED = "您无权操作该孵化基地：需要基地运营权限，且基地须在您负责的区域内。"
+
+
 def can_operate(user, base: IncubationBase) -> bool:
-    return bool(
-        getattr(user, "is_authenticated", False)
-        and user.has_perm("incubator.operate_base")
-        and region_in_scope(user, base.region)
-    )
+    return has_scoped_perm(user, OPERATE_PERMISSION, base.region)
 
 
 def require_operator(user, base: IncubationBase) -> None:
     if not can_operate(user, base):
-        raise PermissionDenied("您无权操作该孵化基地：需要基地运营权限，且基地须在您负责的区域内。")
+        raise PermissionDenied(OPERATOR_DENIED)
 
 
 def _today() -> datetime.date:
     return timezone.localdate()
 
 
-def _record(instance, **fields) -> None:
-    """Write the columns a transition comes with, and keep the instance in step:
-    run_transition saves the whole row, so a column written behind the instance's back
-    would be overwritten with the stale value by its next transition."""
-    type(instance).objects.filter(pk=instance.pk).update(**fields)
-    for name, value in fields.items():
-        setattr(instance, name, value)
-
-
-def _require_can_proceed(instance, name: str, field: str = "status") -> None:
-    """Say why a transition cannot happen before anything else is claimed or written."""
-    if not can_proceed(getattr(instance, name)):
-        label = transition_label(instance, name)
-        raise WorkflowError(f"当前状态为“{status_display(instance, field)}”，不能执行“{label}”。")
-
-
-def _notify_org(incubation: Incubation, title: str, body: str) -> None:
+def _org_notice(incubation: Incubation, title: str, body: str) -> Notice:
+    """A notice to the organisation's members, linking to the stay in the portal."""
     members = [m.user for m in incubation.organisation.memberships.select_related("user")]
-    notify(recipients=members, title=title, body=body, url=f"/me/incubation/{incubation.pk}/")
+    return Notice(members, title, body, incubation)
 
 
-def _notify_operators(base: IncubationBase, title: str, body: str, url: str) -> None:
-    notify(recipients=staff_users_for_region(base.region, Role.BASE_OPERATOR), title=title, body=body, url=url)
+def _operators_notice(base: IncubationBase, title: str, body: str, target) -> Notice:
+    """A notice to the operators whose region covers `base`, linking to `target`'s staff page."""
+    return Notice(staff_users_for_region(base.region, Role.BASE_OPERATOR), title, body, target.get_admin_url())
+
+
+def _operate(incubation, name, *, by, reason="", record=None, notify=(), **kwargs):
+    """A transition of a stay by an operator of its base; the reason is kept on the stay."""
+    reason = (reason or "").strip()
+    return transition(
+        incubation,
+        name,
+        by=by,
+        denied=OPERATOR_DENIED,
+        reason=reason,
+        record={"status_reason": reason, **(record or {})},
+        notify=notify,
+        **kwargs,
+    )
 
 
 # ---- capacity ------------------------------------------------------------------------------
@@ -177,41 +188,49 @@ def incubation_apply(
     try:
         with transaction.atomic():
             inc.save()
-            _notify_operators(
-                base,
-                f"新的入驻申请：{organisation.name}",
-                f"{organisation.name} 申请入驻{base.name}，请在 {chinese_date(inc.screening_due)} 前完成初审。",
-                f"/admin/incubator/incubations/{inc.pk}/",
-            )
-            _notify_org(
-                inc,
-                f"入驻申请已提交：{base.name}",
-                f"{base.name}将在 {chinese_date(inc.screening_due)} 前完成初审，结果会通知您。",
+            log_created(inc, by=by, label="提交入驻申请")
+            due = chinese_date(inc.screening_due)
+            send_notices(
+                [
+                    _operators_notice(
+                        base,
+                        f"新的入驻申请：{organisation.name}",
+                        f"{organisation.name} 申请入驻{base.name}，请在 {due} 前完成初审。",
+                        inc,
+                    ),
+                    _org_notice(
+                        inc, f"入驻申请已提交：{base.name}", f"{base.name}将在 {due} 前完成初审，结果会通知您。"
+                    ),
+                ]
             )
     except IntegrityError:
         raise ValidationError(DUPLICATE_APPLICATION)
     return inc
 
 
+@action_service(Incubation, "screen_accept", accept=True)
+@action_service(Incubation, "screen_reject", accept=False)
 def incubation_screen(*, incubation: Incubation, by, accept: bool, reason: str = "") -> Incubation:
     """初审. Raises PermissionDenied for anyone but an operator in scope, WorkflowError for
     a rejection without the reason the organisation will read, or when the application
     is no longer waiting for screening."""
     require_operator(by, incubation.base)
-    reason = (reason or "").strip()
-    if not accept and not reason:
-        raise WorkflowError("初审不通过时请填写理由，申请组织将看到这段说明。")
-    with transaction.atomic():
-        run_transition(incubation, "screen_accept" if accept else "screen_reject", by=by, reason=reason)
-        _record(incubation, screened_on=_today(), status_reason=reason)
-        if accept:
-            _notify_org(
-                incubation,
-                f"入驻申请初审通过：{incubation.base.name}",
-                "您的入驻申请已通过初审，基地将与您联系签订入驻协议。",
-            )
-        else:
-            _notify_org(incubation, f"入驻申请未通过初审：{incubation.base.name}", f"理由：{reason}")
+    base = incubation.base.name
+    if accept:
+        notice = _org_notice(
+            incubation, f"入驻申请初审通过：{base}", "您的入驻申请已通过初审，基地将与您联系签订入驻协议。"
+        )
+    else:
+        notice = _org_notice(incubation, f"入驻申请未通过初审：{base}", f"理由：{(reason or '').strip()}")
+    _operate(
+        incubation,
+        "screen_accept" if accept else "screen_reject",
+        by=by,
+        reason=reason,
+        reason_required=not accept,
+        record={"screened_on": _today()},
+        notify=[notice],
+    )
     return incubation
 
 
@@ -220,6 +239,7 @@ def _agreement_no(base: IncubationBase, day: datetime.date) -> str:
     return f"RZ{day.year}-{base.pk:03d}-{seq:03d}"
 
 
+@action_service(Incubation, "admit")
 def incubation_admit(
     *,
     incubation: Incubation,
@@ -238,74 +258,63 @@ def incubation_admit(
         raise ValidationError({"residence": "请选择入驻方式。"})
     if residence == Residence.DESK and not desk_label.strip():
         raise ValidationError({"desk_label": "实体入驻请填写工位或房间号。"})
-    _require_can_proceed(incubation, "admit")
+    require_can_proceed(incubation, "admit")
     starts_on = starts_on or _today()
+    base = incubation.base
+    ends_on = starts_on + relativedelta(months=base.period_months)
     with transaction.atomic():
-        base = incubation.base
         _take_place(base, residence)
-        run_transition(incubation, "admit", by=by, reason=reason or f"签订入驻协议，{Residence(residence).label}")
-        ends_on = starts_on + relativedelta(months=base.period_months)
-        fields = {
-            "residence": residence,
-            "desk_label": desk_label.strip(),
-            "starts_on": starts_on,
-            "ends_on": ends_on,
-            "agreement_no": _agreement_no(base, starts_on),
-            "status_reason": reason,
-        }
-        _record(incubation, **fields)
-        _notify_org(
+        agreement_no = _agreement_no(base, starts_on)
+        _operate(
             incubation,
-            f"已入驻{base.name}",
-            f"入驻协议 {fields['agreement_no']} 已生成，孵化期至 {chinese_date(ends_on)}。",
+            "admit",
+            by=by,
+            reason=reason,
+            log_reason=reason or f"签订入驻协议，{Residence(residence).label}",
+            record={
+                "residence": residence,
+                "desk_label": desk_label.strip(),
+                "starts_on": starts_on,
+                "ends_on": ends_on,
+                "agreement_no": agreement_no,
+            },
+            notify=[
+                _org_notice(
+                    incubation,
+                    f"已入驻{base.name}",
+                    f"入驻协议 {agreement_no} 已生成，孵化期至 {chinese_date(ends_on)}。",
+                )
+            ],
         )
     return incubation
 
 
-def _simple(incubation, name, *, by, title, body, reason=""):
-    """A transition with nothing but a reason: operator in scope, audit row, notice.
-    Raises PermissionDenied or WorkflowError (not allowed from the current status)."""
-    require_operator(by, incubation.base)
-    with transaction.atomic():
-        run_transition(incubation, name, by=by, reason=reason)
-        _record(incubation, status_reason=reason)
-        _notify_org(incubation, title, body)
+@action_service(Incubation, "begin")
+def incubation_begin(*, incubation, by):
+    # ends_on is None before 入壳: the transition then refuses, the message must not crash first
+    until = f"，孵化期至 {chinese_date(incubation.ends_on)}。" if incubation.ends_on else "。"
+    title, body = f"开始孵化：{incubation.base.name}", f"您在{incubation.base.name}的孵化已开始{until}"
+    _operate(incubation, "begin", by=by, notify=[_org_notice(incubation, title, body)])
     return incubation
 
 
-def incubation_begin(*, incubation, by):
-    return _simple(
-        incubation,
-        "begin",
-        by=by,
-        title=f"开始孵化：{incubation.base.name}",
-        # ends_on is None before 入壳: the transition then refuses, the message must not crash first
-        body=f"您在{incubation.base.name}的孵化已开始"
-        + (f"，孵化期至 {chinese_date(incubation.ends_on)}。" if incubation.ends_on else "。"),
-    )
-
-
+@action_service(Incubation, "start_mid_review")
 def incubation_mid_review_start(*, incubation, by):
-    return _simple(
-        incubation,
-        "start_mid_review",
-        by=by,
-        title="进入中期评估",
-        body=f"您在{incubation.base.name}的孵化进入中期评估，请配合完成能力评估。",
-    )
+    body = f"您在{incubation.base.name}的孵化进入中期评估，请配合完成能力评估。"
+    _operate(incubation, "start_mid_review", by=by, notify=[_org_notice(incubation, "进入中期评估", body)])
+    return incubation
 
 
+@action_service(Incubation, "pass_mid_review")
 def incubation_mid_review_pass(*, incubation, by, reason=""):
-    return _simple(
-        incubation,
-        "pass_mid_review",
-        by=by,
-        reason=reason,
-        title="中期评估通过",
-        body=reason or "中期评估已通过，继续孵化。",
+    body = (reason or "").strip() or "中期评估已通过，继续孵化。"
+    _operate(
+        incubation, "pass_mid_review", by=by, reason=reason, notify=[_org_notice(incubation, "中期评估通过", body)]
     )
+    return incubation
 
 
+@action_service(Incubation, "extend")
 def incubation_extend(*, incubation: Incubation, by, new_end: datetime.date, reason: str) -> Incubation:
     """续驻: once, to a later end date, with a reason. Raises PermissionDenied,
     WorkflowError (already extended once, no reason, not allowed from the current status)
@@ -322,15 +331,21 @@ def incubation_extend(*, incubation: Incubation, by, new_end: datetime.date, rea
         raise ValidationError(
             {"new_end": f"续驻后的截止日期须晚于原孵化期满日期（{chinese_date(incubation.ends_on)}）。"}
         )
-    _require_can_proceed(incubation, "extend")
+    require_can_proceed(incubation, "extend")
     with transaction.atomic():
         # claimed in the database: a copy read before an earlier extension must not extend again
         if not Incubation.objects.filter(pk=incubation.pk, extension_count=0).update(extension_count=1):
             raise WorkflowError(EXTEND_ONCE)
-        incubation.extension_count = 1
-        run_transition(incubation, "extend", by=by, reason=f"{reason}（续驻至{chinese_date(new_end)}）")
-        _record(incubation, ends_on=new_end, status_reason=reason)
-        _notify_org(incubation, "续驻已办理", f"孵化期延长至 {chinese_date(new_end)}。理由：{reason}")
+        incubation.extension_count = 0  # the transition's condition reads the state it was in
+        _operate(
+            incubation,
+            "extend",
+            by=by,
+            reason=reason,
+            log_reason=f"{reason}（续驻至{chinese_date(new_end)}）",
+            record={"ends_on": new_end, "extension_count": 1},
+            notify=[_org_notice(incubation, "续驻已办理", f"孵化期延长至 {chinese_date(new_end)}。理由：{reason}")],
+        )
     return incubation
 
 
@@ -351,6 +366,13 @@ def graduation_blockers(incubation: Incubation, *, registered: bool, governance:
     return blockers
 
 
+NOT_REGISTERED = (
+    "筹备中的团队须填写登记后的统一社会信用代码才能按“已完成登记或备案”出壳；"
+    "已在社区备案的，请先由组织在资料中填写备案编号并通过审核。"
+)
+
+
+@action_service(Incubation, "graduate")
 def incubation_graduate(
     *,
     incubation: Incubation,
@@ -364,12 +386,14 @@ def incubation_graduate(
 ) -> Incubation:
     """出壳. The checklist must hold; an organisation that registered during incubation has
     its USCC and type recorded through the Organisations services (an approved
-    LegalChangeRequest). Raises PermissionDenied; WorkflowError when not allowed from the
-    current status or listing every unmet item of the checklist; ValidationError for a
-    missing type or an invalid or taken USCC, or a new USCC for an organisation that is
-    already registered (that is a 登记事项变更, asked for by its 负责人)."""
+    LegalChangeRequest). "Registered or filed" must be a fact on record: a 筹备 group
+    needs the USCC it got. Raises PermissionDenied; WorkflowError when not allowed from
+    the current status or listing every unmet item of the checklist; ValidationError for
+    a missing type or an invalid or taken USCC, a 筹备 group ticked as registered with no
+    USCC, or a new USCC for an organisation that is already registered (that is a
+    登记事项变更, asked for by its 负责人)."""
     require_operator(by, incubation.base)
-    _require_can_proceed(incubation, "graduate")
+    require_can_proceed(incubation, "graduate")
     org = incubation.organisation
     new_uscc = normalise_uscc(new_uscc)
     if new_uscc and new_org_type not in REGISTERED_TYPES:
@@ -379,11 +403,14 @@ def incubation_graduate(
             {"new_uscc": f"该组织已登记（统一社会信用代码 {org.uscc}），变更登记事项请由负责人提出变更申请。"}
         )
     registered_now = bool(new_uscc) and not org.is_registered
-    blockers = graduation_blockers(
-        incubation, registered=registered or registered_now or org.is_registered, governance=governance, project=project
-    )
+    on_record = org.is_registered or org.org_type == OrgType.COMMUNITY_FILED or registered_now
+    if registered and not on_record:
+        raise ValidationError({"new_uscc": NOT_REGISTERED})
+    blockers = graduation_blockers(incubation, registered=on_record, governance=governance, project=project)
     if blockers:
         raise WorkflowError("不能出壳：" + "".join(blockers))
+    today = _today()
+    certificate_no = f"CK{today.year}-{incubation.base_id:03d}-{incubation.pk:05d}"
     with transaction.atomic():
         if registered_now:
             org_services.registration_record(
@@ -394,52 +421,60 @@ def incubation_graduate(
                 note=f"在{incubation.base.name}孵化期间完成登记",
                 allowed=True,
             )
-        run_transition(incubation, "graduate", by=by, reason=reason or "出壳清单全部满足")
-        _release_place(incubation)
-        today = _today()
-        fields = {
-            "check_registered": True,
-            "check_governance": governance,
-            "check_project": project,
-            "graduated_on": today,
-            "registered_during": registered_now,
-            "certificate_no": f"CK{today.year}-{incubation.base_id:03d}-{incubation.pk:05d}",
-        }
-        _record(incubation, status_reason=reason, **fields)
-        _notify_org(
-            incubation, f"恭喜出壳：{incubation.base.name}", f"出壳证书编号 {fields['certificate_no']}，可在平台下载。"
+        _operate(
+            incubation,
+            "graduate",
+            by=by,
+            reason=reason,
+            log_reason=(reason or "").strip() or "出壳清单全部满足",
+            record={
+                "check_registered": True,
+                "check_governance": governance,
+                "check_project": project,
+                "graduated_on": today,
+                "registered_during": registered_now,
+                "certificate_no": certificate_no,
+            },
+            notify=[
+                _org_notice(
+                    incubation, f"恭喜出壳：{incubation.base.name}", f"出壳证书编号 {certificate_no}，可在平台下载。"
+                )
+            ],
         )
+        _release_place(incubation)
     return incubation
 
 
+@action_service(Incubation, "withdraw")
 def incubation_withdraw(*, incubation: Incubation, by, reason: str) -> Incubation:
     """退驻, by the base or by the organisation's 负责人; the place is freed and a desk is
     due back within the base's hand-back period (15 working days by default). Raises
     PermissionDenied for anyone else, WorkflowError without a reason, when already
     withdrawn, or when not a resident."""
-    is_leader = org_services._member_role(by, incubation.organisation) == Membership.Role.LEADER
-    if not (is_leader or can_operate(by, incubation.base)):
-        raise PermissionDenied("只有基地运营人员或该组织负责人可以办理退驻。")
-    reason = (reason or "").strip()
-    if not reason:
-        raise WorkflowError("请填写退驻原因。")
+    withdraw_denied = "只有基地运营人员或该组织负责人可以办理退驻。"
+    if not may_run(incubation, "withdraw", by):
+        raise PermissionDenied(withdraw_denied)
+    is_leader = member_role(by, incubation.organisation) == Membership.Role.LEADER
     if incubation.status == S.WITHDRAWN:
         raise WorkflowError("该组织已经退驻，无需重复办理。")
+    today = _today()
+    due = add_workdays(today, incubation.base.handback_days) if incubation.residence == Residence.DESK else None
+    reason = (reason or "").strip()
+    body = f"退驻原因：{reason}。" + (f"请于 {chinese_date(due)} 前交还场地。" if due else "")
+    notices = [_org_notice(incubation, f"已办理退驻：{incubation.base.name}", body)]
+    if is_leader:
+        notices.append(_operators_notice(incubation.base, f"{incubation.organisation.name} 申请退驻", body, incubation))
     with transaction.atomic():
-        run_transition(incubation, "withdraw", by=by, reason=reason)
+        transition(
+            incubation,
+            "withdraw",
+            by=by,
+            denied=withdraw_denied,
+            reason=reason,
+            record={"withdrawn_on": today, "handback_due": due, "status_reason": reason},
+            notify=notices,
+        )
         _release_place(incubation)
-        today = _today()
-        due = add_workdays(today, incubation.base.handback_days) if incubation.residence == Residence.DESK else None
-        _record(incubation, withdrawn_on=today, handback_due=due, status_reason=reason)
-        body = f"退驻原因：{reason}。" + (f"请于 {chinese_date(due)} 前交还场地。" if due else "")
-        _notify_org(incubation, f"已办理退驻：{incubation.base.name}", body)
-        if is_leader:
-            _notify_operators(
-                incubation.base,
-                f"{incubation.organisation.name} 申请退驻",
-                body,
-                f"/admin/incubator/incubations/{incubation.pk}/",
-            )
     return incubation
 
 
@@ -451,6 +486,24 @@ def _require_resident(incubation: Incubation, what: str) -> None:
         raise ValidationError(f"该组织当前状态为“{incubation.get_status_display()}”，不能{what}。")
 
 
+def _resident_action(slug, label, **options):
+    return extra_action(
+        Incubation,
+        slug,
+        label,
+        when=lambda inc: inc.is_resident,
+        permitted=lambda inc, user: can_operate(user, inc.base),
+        **options,
+    )
+
+
+@_resident_action(
+    "service-log",
+    "记录服务",
+    form="incubator.forms.ServiceLogForm",
+    order=50,
+    success="已为“{obj.organisation.name}”记录一次孵化服务。",
+)
 def service_log_add(*, incubation: Incubation, by, **data) -> ServiceLog:
     """Record one training, mentoring session, consultation, event or resource match.
     Raises PermissionDenied, or ValidationError when the organisation is not a resident
@@ -463,6 +516,14 @@ def service_log_add(*, incubation: Incubation, by, **data) -> ServiceLog:
     return log
 
 
+@_resident_action(
+    "assessment",
+    "保存能力评估",
+    form="incubator.forms.AssessmentForm",
+    order=60,
+    intro="五个维度各按0–100打分，加权总分按本基地当前的权重计算。同一阶段再次评估会覆盖原记录。",
+    success="已保存“{obj.organisation.name}”的能力评估。",
+)
 def assessment_record(
     *, incubation: Incubation, by, stage: str, scores: dict, assessed_on=None, comment: str = ""
 ) -> CapacityAssessment:
@@ -508,6 +569,26 @@ def assessment_record(
 # ---- 三级联动 promotion -------------------------------------------------------------------------
 
 
+def _promotable(inc) -> bool:
+    return (
+        inc.status in (*RESIDENT_STATES, S.GRADUATED)
+        and bool(inc.base.parent_id)
+        and not any(p.state == PromotionState.PENDING for p in inc.promotions.all())
+    )
+
+
+@extra_action(
+    Incubation,
+    "promote",
+    "推荐至上级基地",
+    when=_promotable,
+    permitted=lambda inc, user: can_operate(user, inc.base),
+    order=90,
+    reason="optional",
+    reason_label="推荐理由",
+    intro="三级联动：上级基地接收后可直接入驻，无需重新申请。",
+    success="已将“{obj.organisation.name}”推荐至上级基地。",
+)
 def promotion_recommend(*, incubation: Incubation, by, reason: str) -> Promotion:
     """Recommend a resident or graduate to the base one level up. Raises
     PermissionDenied for anyone but an operator of this base, ValidationError at the top
@@ -526,25 +607,30 @@ def promotion_recommend(*, incubation: Incubation, by, reason: str) -> Promotion
         raise ValidationError("已向上级基地推荐过该组织，正在等待处理。")
     with transaction.atomic():
         promo = Promotion.objects.create(incubation=incubation, to_base=upper, reason=reason, recommended_by=by)
+        log_created(promo, by=by, label=f"推荐至{upper.name}")
         body = f"{incubation.base.name}推荐 {incubation.organisation.name} 入驻{upper.name}。理由：{reason}"
-        _notify_operators(
-            upper, f"下级基地推荐：{incubation.organisation.name}", body, f"/admin/incubator/promotions/{promo.pk}/"
+        send_notices(
+            [
+                _operators_notice(upper, f"下级基地推荐：{incubation.organisation.name}", body, promo),
+                _org_notice(incubation, f"已被推荐至{upper.name}", body),
+            ]
         )
-        _notify_org(incubation, f"已被推荐至{upper.name}", body)
     return promo
 
 
+@action_service(Promotion, "accept")
 def promotion_accept(
     *, promotion: Promotion, by, residence: str, desk_label: str = "", starts_on: datetime.date | None = None
 ) -> Incubation:
     """The upper base admits the recommended organisation directly: the facts already
     known (profile, plan, needs, services) are reused, no new application is filled in;
-    the new stay is logged as screened and admitted. Raises PermissionDenied for anyone
-    but an operator of the upper base, WorkflowError when the recommendation was already
+    the new stay is logged as screened and admitted, and the lower stay, if still open,
+    is closed as 晋级出壳 and its place freed. Raises PermissionDenied for anyone but an
+    operator of the upper base, WorkflowError when the recommendation was already
     handled or the upper base is full, ValidationError as incubation_admit does or when
     the organisation already has an open stay at the upper base."""
     require_operator(by, promotion.to_base)
-    _require_can_proceed(promotion, "accept", field="state")
+    require_can_proceed(promotion, "accept")
     source = promotion.incubation
     with transaction.atomic():
         today = _today()
@@ -566,38 +652,55 @@ def promotion_accept(
         except IntegrityError:
             raise ValidationError("该组织在本基地已有进行中的入驻记录。")
         note = f"由{source.base.name}推荐，直接入驻"
-        run_transition(new, "screen_accept", by=by, reason=note)
-        _record(new, screened_on=today, status_reason=note)
+        log_created(new, by=by, label=note)
+        _operate(new, "screen_accept", by=by, reason=note, record={"screened_on": today})
         incubation_admit(
             incubation=new, by=by, residence=residence, desk_label=desk_label, starts_on=starts_on, reason=note
         )
-        run_transition(promotion, "accept", by=by, reason=note)
-        _record(promotion, result=new)
-        notify(
-            recipients=[promotion.recommended_by],
-            title=f"推荐已被接收：{source.organisation.name}",
-            body=f"{promotion.to_base.name}已接收 {source.organisation.name} 入驻。",
-            url=f"/admin/incubator/promotions/{promotion.pk}/",
+        if source.is_resident:
+            # the lower stay ends here: its desk or virtual place is free for the next group
+            run_transition(source, "promote_out", by=by, reason=f"晋级至{promotion.to_base.name}")
+            Incubation.objects.filter(pk=source.pk).update(status_reason=f"晋级至{promotion.to_base.name}")
+            _release_place(source)
+        transition(
+            promotion,
+            "accept",
+            by=by,
+            reason=note,
+            record={"result": new},
+            notify=[
+                Notice(
+                    [promotion.recommended_by],
+                    f"推荐已被接收：{source.organisation.name}",
+                    f"{promotion.to_base.name}已接收 {source.organisation.name} 入驻。",
+                    promotion.get_admin_url(),
+                )
+            ],
         )
     return new
 
 
+@action_service(Promotion, "decline")
 def promotion_decline(*, promotion: Promotion, by, reason: str) -> Promotion:
     """The upper base declines, with a reason the recommending base and the organisation
     read. Raises PermissionDenied, or WorkflowError without a reason or when the
     recommendation was already handled."""
     require_operator(by, promotion.to_base)
     reason = (reason or "").strip()
-    if not reason:
-        raise WorkflowError("请填写不接收的理由。")
-    with transaction.atomic():
-        run_transition(promotion, "decline", by=by, reason=reason)
-        org = promotion.incubation.organisation
-        notify(
-            recipients=[promotion.recommended_by],
-            title=f"推荐未被接收：{org.name}",
-            body=f"{promotion.to_base.name}：{reason}",
-            url=f"/admin/incubator/promotions/{promotion.pk}/",
-        )
-        _notify_org(promotion.incubation, f"{promotion.to_base.name}暂未接收推荐", f"理由：{reason}")
+    org = promotion.incubation.organisation
+    transition(
+        promotion,
+        "decline",
+        by=by,
+        reason=reason,
+        notify=[
+            Notice(
+                [promotion.recommended_by],
+                f"推荐未被接收：{org.name}",
+                f"{promotion.to_base.name}：{reason}",
+                promotion.get_admin_url(),
+            ),
+            _org_notice(promotion.incubation, f"{promotion.to_base.name}暂未接收推荐", f"理由：{reason}"),
+        ],
+    )
     return promotion

@@ -6,39 +6,19 @@ subtree), every change through incubator.services, which check permission themse
 stay or promotion outside the user's scope is a 404; staff who may look but not operate
 (auditors, call managers) see every page read-only and get a 403 on a POST."""
 
-from collections.abc import Callable
-from dataclasses import dataclass
-from functools import partial
-
 from django import forms
-from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404
-from django.shortcuts import redirect
 from django.template.response import TemplateResponse
-from django.urls import path, reverse
+from django.urls import path, reverse, reverse_lazy
 from django.utils import timezone
-from django.views.decorators.http import require_POST
 from wagtail.admin.auth import permission_required
 from wagtail.admin.paginator import WagtailPaginator
 
+from core.admin_actions import ActionScreen, action_groups
 from core.admin_ui import admin_breadcrumbs
-from core.ui import error_text, form_errors_text
 from core.workdays import workdays_between
-from core.workflow import WorkflowError
 
 from . import services
-from .forms import (
-    AdmitForm,
-    AssessmentForm,
-    ExtendForm,
-    GraduateForm,
-    NoInputForm,
-    PromotionAcceptForm,
-    ReasonForm,
-    ServiceLogForm,
-)
-from .models import RESIDENT_STATES, AssessmentStage, IncubationStatus, PromotionState, Residence
+from .models import RESIDENT_STATES, AssessmentStage, Incubation, IncubationStatus, Promotion, PromotionState, Residence
 from .selectors import (
     QUEUE_ORDERINGS,
     bases_for_staff,
@@ -72,202 +52,23 @@ class QueueFilterForm(forms.Form):
         self.fields["base"].queryset = bases_for_staff(user).order_by("level", "name")
 
 
-# ---- the actions on one stay --------------------------------------------------------------------
+# ---- the actions on one stay -----------------------------------------------------------------------
 
 
-def _promotable(inc) -> bool:
-    return bool(inc.base.parent_id) and not any(p.state == PromotionState.PENDING for p in inc.promotions.all())
-
-
-@dataclass(frozen=True)
-class IncubationAction:
-    """One POST on a stay's page: the form it reads (actions sharing `form_key` share one
-    form with a button each), the service it calls, and when it is offered."""
-
-    name: str
-    label: str
-    form: Callable  # (data=None, prefix=..., initial=...) -> Form
-    run: Callable  # (incubation, by, cleaned_data) -> None
-    success: str
-    statuses: tuple
-    form_key: str = ""
-    when: Callable = lambda inc: True
-    danger: bool = False
-    intro: str = ""
-
-    @property
-    def key(self) -> str:
-        return self.form_key or self.name
-
-    def offered(self, inc) -> bool:
-        return inc.status in self.statuses and self.when(inc)
-
-
-ACTIONS = [
-    IncubationAction(
-        "screen-accept",
-        "初审通过",
-        partial(ReasonForm, label="初审意见", help_text="不通过时必填，申请组织会在通知和办理记录中看到。"),
-        lambda inc, by, d: services.incubation_screen(incubation=inc, by=by, accept=True, reason=d["reason"]),
-        "“{org}”已通过初审，已通知申请组织。",
-        statuses=(S.APPLIED,),
-        form_key="screen",
-        intro="初审",
-    ),
-    IncubationAction(
-        "screen-reject",
-        "初审不通过",
-        partial(ReasonForm, label="初审意见"),
-        lambda inc, by, d: services.incubation_screen(incubation=inc, by=by, accept=False, reason=d["reason"]),
-        "“{org}”未通过初审，已通知申请组织。",
-        statuses=(S.APPLIED,),
-        form_key="screen",
-        danger=True,
-    ),
-    IncubationAction(
-        "admit",
-        "入壳",
-        AdmitForm,
-        lambda inc, by, d: services.incubation_admit(incubation=inc, by=by, **d),
-        "“{org}”已入壳，入驻协议已生成。",
-        statuses=(S.SCREENED,),
-        intro="签订入驻协议，分配实体工位或虚拟入驻名额。",
-    ),
-    IncubationAction(
-        "begin",
-        "开始孵化",
-        NoInputForm,
-        lambda inc, by, d: services.incubation_begin(incubation=inc, by=by),
-        "“{org}”已开始孵化。",
-        statuses=(S.ADMITTED,),
-        intro="入驻手续办完、开始提供孵化服务时点击。",
-    ),
-    IncubationAction(
-        "mid-start",
-        "进入中期评估",
-        NoInputForm,
-        lambda inc, by, d: services.incubation_mid_review_start(incubation=inc, by=by),
-        "“{org}”已进入中期评估。",
-        statuses=(S.IN_INCUBATION, S.EXTENDED),
-        form_key="mid",
-        intro="中期评估",
-    ),
-    IncubationAction(
-        "mid-pass",
-        "中期评估通过",
-        partial(ReasonForm, label="评估意见"),
-        lambda inc, by, d: services.incubation_mid_review_pass(incubation=inc, by=by, reason=d["reason"]),
-        "“{org}”中期评估通过，继续孵化。",
-        statuses=(S.MID_REVIEW,),
-        form_key="mid",
-    ),
-    IncubationAction(
-        "service-log",
-        "记录服务",
-        ServiceLogForm,
-        lambda inc, by, d: services.service_log_add(incubation=inc, by=by, **d),
-        "已为“{org}”记录一次孵化服务。",
-        statuses=ACTIVE,
-    ),
-    IncubationAction(
-        "assessment",
-        "保存能力评估",
-        AssessmentForm,
-        lambda inc, by, d: services.assessment_record(incubation=inc, by=by, **d),
-        "已保存“{org}”的能力评估。",
-        statuses=ACTIVE,
-        intro="五个维度各按0–100打分，加权总分按本基地当前的权重计算。同一阶段再次评估会覆盖原记录。",
-    ),
-    IncubationAction(
-        "graduate",
-        "出壳",
-        GraduateForm,
-        lambda inc, by, d: services.incubation_graduate(incubation=inc, by=by, **d),
-        "“{org}”已出壳，出壳证书已生成。",
-        statuses=(S.IN_INCUBATION, S.MID_REVIEW, S.EXTENDED),
-        intro="逐项核对出壳条件；最近一次能力评估须达到本基地的出壳分数线。",
-    ),
-    IncubationAction(
-        "extend",
-        "续驻",
-        ExtendForm,
-        lambda inc, by, d: services.incubation_extend(incubation=inc, by=by, **d),
-        "“{org}”已续驻。",
-        statuses=(S.IN_INCUBATION, S.MID_REVIEW),
-        when=lambda inc: inc.extension_count == 0,
-        intro="每个组织只能续驻一次。",
-    ),
-    IncubationAction(
-        "promote",
-        "推荐至上级基地",
-        partial(ReasonForm, label="推荐理由"),
-        lambda inc, by, d: services.promotion_recommend(incubation=inc, by=by, reason=d["reason"]),
-        "已将“{org}”推荐至上级基地。",
-        statuses=(*ACTIVE, S.GRADUATED),
-        when=_promotable,
-        intro="三级联动：上级基地接收后可直接入驻，无需重新申请。",
-    ),
-    IncubationAction(
-        "withdraw",
-        "退驻",
-        partial(ReasonForm, label="退驻原因"),
-        lambda inc, by, d: services.incubation_withdraw(incubation=inc, by=by, reason=d["reason"]),
-        "“{org}”已退驻。",
-        statuses=ACTIVE,
-        danger=True,
-        intro="退驻后释放工位或名额；实体入驻的须在规定工作日内交还场地。",
-    ),
-]
-ACTIONS_BY_NAME = {a.name: a for a in ACTIONS}
-
-
-def _initial(action: IncubationAction, inc) -> dict:
+def _initial(inc, action) -> dict | None:
+    """What a fresh action form starts with, from what the stay already says."""
     if action.key == "admit":
         return {"residence": Residence.DESK if inc.wants_desk else Residence.VIRTUAL}
     if action.key == "graduate":
         return {"registered": inc.organisation.is_registered}
     if action.key == "assessment":
-        done = {a.stage for a in inc.assessments.all()}
         if inc.status == S.MID_REVIEW:
             return {"stage": AssessmentStage.MID}
+        done = {a.stage for a in inc.assessments.all()}
         return {
             "stage": AssessmentStage.ADMISSION if AssessmentStage.ADMISSION not in done else AssessmentStage.GRADUATION
         }
-    return {}
-
-
-def _make_form(action, inc, data=None):
-    return action.form(data, prefix=action.key, initial=_initial(action, inc))
-
-
-# ---- helpers --------------------------------------------------------------------------------------
-
-
-def _service_error(request, form, exc) -> None:
-    """A refusal from a service: a Wagtail error message, and field errors on the form so
-    the user sees where, with what they typed kept."""
-    messages.error(request, error_text(exc))
-    if isinstance(exc, ValidationError) and hasattr(exc, "error_dict"):
-        for field, errs in exc.message_dict.items():
-            if field in form.fields:
-                form.add_error(field, errs)
-
-
-def _forbidden(request, *, title: str, back_url: str, back_label: str, action_label: str):
-    # Wagtail turns PermissionDenied into a redirect; a refused POST should say 403.
-    return TemplateResponse(
-        request,
-        "incubator/admin/forbidden.html",
-        {
-            "header_title": "无权操作",
-            "breadcrumbs_items": admin_breadcrumbs(("孵化基地", reverse("incubator_admin:queue")), ("无权操作", "")),
-            "back_url": back_url,
-            "back_label": back_label,
-            "action_label": action_label,
-            "title": title,
-        },
-        status=403,
-    )
+    return None
 
 
 # ---- the queue --------------------------------------------------------------------------------------
@@ -318,24 +119,13 @@ def queue(request):
 # ---- one stay ----------------------------------------------------------------------------------------
 
 
-def _action_groups(inc, offered, bound: dict):
-    """The offered actions grouped by form: [(form_key, form, [actions])], in ACTIONS order."""
-    groups: dict[str, tuple] = {}
-    for action in offered:
-        if action.key not in groups:
-            groups[action.key] = (action.key, bound.get(action.key) or _make_form(action, inc), [])
-        groups[action.key][2].append(action)
-    return list(groups.values())
-
-
 def _render_incubation(request, inc, *, bound: dict | None = None, blockers=None, status: int = 200):
     user = request.user
-    may_operate = services.can_operate(user, inc.base)
-    offered = [a for a in ACTIONS if a.offered(inc)] if may_operate else []
     logs = list(inc.service_logs.all())
     today = timezone.localdate()
     org = inc.organisation
     latest = max(inc.assessments.all(), key=lambda a: (a.assessed_on, a.pk), default=None)
+    groups = action_groups(inc, user, bound=bound, initial=lambda action: _initial(inc, action))
     context = {
         "header_title": f"{org.name} · {inc.base.name}",
         "header_icon": "doc-full",
@@ -352,8 +142,10 @@ def _render_incubation(request, inc, *, bound: dict | None = None, blockers=None
         "service_logs": logs,
         "service_hours": service_hours(logs),
         "requested_service_labels": incubation_requested_labels(inc),
-        "action_groups": _action_groups(inc, offered, bound or {}),
-        "read_only": not may_operate,
+        # the organisation's 负责人 may withdraw from the portal; here only the base's operators act
+        "action_groups": groups if services.can_operate(user, inc.base) else [],
+        "action_url_name": "incubator_admin:incubation_action",
+        "read_only": not services.can_operate(user, inc.base),
         "latest_assessment": latest,
         "graduation_blockers": blockers,
         "promotions": list(inc.promotions.all()),
@@ -369,48 +161,36 @@ def incubation(request, pk):
     return _render_incubation(request, incubation_for_staff(request.user, pk))
 
 
-def _graduation_blockers(inc, data: dict) -> list[str]:
-    return services.graduation_blockers(
+def _graduation_blockers(inc, action, form, exc) -> dict:
+    """On a refused 出壳, list every unmet item of the checklist beside the form."""
+    if action.slug != "graduate" or not form.is_valid():
+        return {}
+    data = form.cleaned_data
+    blockers = services.graduation_blockers(
         inc,
         registered=data.get("registered") or bool(data.get("new_uscc")) or inc.organisation.is_registered,
         governance=data.get("governance", False),
         project=data.get("project", False),
     )
+    return {"blockers": blockers}
 
 
-@require_POST
-@permission_required(VIEW_PERMISSION)
-def incubation_action(request, pk, action):
-    spec = ACTIONS_BY_NAME.get(action)
-    if spec is None:
-        raise Http404("没有这个操作。")
-    inc = incubation_for_staff(request.user, pk)
-    if not services.can_operate(request.user, inc.base):
-        return _forbidden(
-            request,
-            title=str(inc),
-            back_url=reverse("incubator_admin:incubation", args=[inc.pk]),
-            back_label=inc.organisation.name,
-            action_label=spec.label,
-        )
-    form = _make_form(spec, inc, request.POST)
-    blockers = None
-    if form.is_valid():
-        data = form.service_kwargs() if hasattr(form, "service_kwargs") else form.cleaned_data
-        try:
-            spec.run(inc, request.user, data)
-        except (WorkflowError, ValidationError, PermissionDenied) as exc:
-            _service_error(request, form, exc)
-            if spec.name == "graduate":
-                blockers = _graduation_blockers(inc, form.cleaned_data)
-        else:
-            messages.success(request, spec.success.format(org=inc.organisation.name))
-            return redirect("incubator_admin:incubation", inc.pk)
-    else:
-        messages.error(request, form_errors_text(form))
-    # the page again as it now is, with what the user typed
-    fresh = incubation_for_staff(request.user, pk)
-    return _render_incubation(request, fresh, bound={spec.key: form}, blockers=blockers, status=400)
+def _forbidden_text(action) -> str:
+    return f"您没有“{action.label}”的权限：只有该基地所在区域的孵化基地运营人员可以办理。"
+
+
+incubation_actions = ActionScreen(
+    model=Incubation,
+    get_object=lambda request, pk: incubation_for_staff(request.user, pk),
+    render=_render_incubation,
+    success_url=lambda inc, action, result: reverse("incubator_admin:incubation", args=[inc.pk]),
+    view_permission=VIEW_PERMISSION,
+    forbidden_text=_forbidden_text,
+    back=lambda inc: (inc.organisation.name, reverse("incubator_admin:incubation", args=[inc.pk])),
+    section=("孵化基地", reverse_lazy("incubator_admin:queue")),
+    on_error=_graduation_blockers,
+    initial=_initial,
+)
 
 
 # ---- promotions ------------------------------------------------------------------------------------
@@ -433,22 +213,13 @@ def promotions(request):
     )
 
 
-PROMOTION_FORMS = {
-    "accept": PromotionAcceptForm,
-    "decline": partial(ReasonForm, label="不接收的理由", help_text="推荐基地会收到这段说明。"),
-}
-
-
 def _render_promotion(request, promo, *, bound: dict | None = None, status: int = 200):
     user = request.user
     source = promo.incubation
-    may_decide = promo.state == PromotionState.PENDING and services.can_operate(user, promo.to_base)
-    bound = bound or {}
     initial = {"residence": Residence.DESK if source.wants_desk else Residence.VIRTUAL}
-    forms_ = {
-        key: bound.get(key) or form_class(prefix=key, initial=initial if key == "accept" else None)
-        for key, form_class in PROMOTION_FORMS.items()
-    }
+    groups = action_groups(
+        promo, user, bound=bound, initial=lambda action: initial if action.slug == "accept" else None
+    )
     context = {
         "header_title": f"推荐晋级：{source.organisation.name}",
         "header_icon": "arrow-up",
@@ -461,9 +232,9 @@ def _render_promotion(request, promo, *, bound: dict | None = None, status: int 
         "source": source,
         "org": source.organisation,
         "source_in_scope": services.can_operate(user, source.base) or user.is_superuser,
-        "may_decide": may_decide,
-        "read_only": promo.state == PromotionState.PENDING and not may_decide,
-        "forms": forms_,
+        "action_groups": groups,
+        "action_url_name": "incubator_admin:promotion_action",
+        "read_only": promo.state == PromotionState.PENDING and not groups,
         "requested_service_labels": incubation_requested_labels(source),
         "table_class": "inc-table",
         **assessments_context(source),
@@ -476,47 +247,29 @@ def promotion(request, pk):
     return _render_promotion(request, promotion_for_staff(request.user, pk))
 
 
-@require_POST
-@permission_required(VIEW_PERMISSION)
-def promotion_action(request, pk, action):
-    if action not in PROMOTION_FORMS:
-        raise Http404("没有这个操作。")
-    promo = promotion_for_staff(request.user, pk)
-    label = "接收入驻" if action == "accept" else "不接收"
-    if not services.can_operate(request.user, promo.to_base):
-        return _forbidden(
-            request,
-            title=str(promo),
-            back_url=reverse("incubator_admin:promotion", args=[promo.pk]),
-            back_label=promo.incubation.organisation.name,
-            action_label=label,
-        )
-    form = PROMOTION_FORMS[action](request.POST, prefix=action)
-    if form.is_valid():
-        try:
-            if action == "accept":
-                new = services.promotion_accept(promotion=promo, by=request.user, **form.cleaned_data)
-            else:
-                services.promotion_decline(promotion=promo, by=request.user, reason=form.cleaned_data["reason"])
-        except (WorkflowError, ValidationError, PermissionDenied) as exc:
-            _service_error(request, form, exc)
-        else:
-            name = promo.incubation.organisation.name
-            if action == "accept":
-                messages.success(request, f"已接收“{name}”入驻{promo.to_base.name}。")
-                return redirect("incubator_admin:incubation", new.pk)
-            messages.success(request, f"已不接收“{name}”的推荐，已通知推荐人。")
-            return redirect("incubator_admin:promotion", promo.pk)
-    else:
-        messages.error(request, form_errors_text(form))
-    return _render_promotion(request, promotion_for_staff(request.user, pk), bound={action: form}, status=400)
+def _after_promotion(promo, action, result) -> str:
+    if action.slug == "accept":  # to the new stay at the upper base
+        return reverse("incubator_admin:incubation", args=[result.pk])
+    return reverse("incubator_admin:promotion", args=[promo.pk])
+
+
+promotion_actions = ActionScreen(
+    model=Promotion,
+    get_object=lambda request, pk: promotion_for_staff(request.user, pk),
+    render=_render_promotion,
+    success_url=_after_promotion,
+    view_permission=VIEW_PERMISSION,
+    forbidden_text=_forbidden_text,
+    back=lambda promo: (promo.incubation.organisation.name, reverse("incubator_admin:promotion", args=[promo.pk])),
+    section=("孵化基地", reverse_lazy("incubator_admin:queue")),
+)
 
 
 urlpatterns = [
     path("incubations/", queue, name="queue"),
     path("incubations/<int:pk>/", incubation, name="incubation"),
-    path("incubations/<int:pk>/<slug:action>/", incubation_action, name="incubation_action"),
+    path("incubations/<int:pk>/<slug:action>/", incubation_actions.as_view(), name="incubation_action"),
     path("promotions/", promotions, name="promotions"),
     path("promotions/<int:pk>/", promotion, name="promotion"),
-    path("promotions/<int:pk>/<slug:action>/", promotion_action, name="promotion_action"),
+    path("promotions/<int:pk>/<slug:action>/", promotion_actions.as_view(), name="promotion_action"),
 ]

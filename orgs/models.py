@@ -6,11 +6,13 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.urls import reverse
 from django_fsm import FSMField, transition
 
 from accounts.models import Region
 from accounts.validators import validate_mobile
 from core.files import private_storage
+from core.forms import TEXT_MAX_LENGTH
 from core.workflow import WorkflowModel
 
 from .validators import normalise_bank_account, normalise_uscc, validate_bank_account, validate_uscc
@@ -51,6 +53,30 @@ class OrganisationStatus(models.TextChoices):
     VERIFIED = "verified", "已认证"
     SUSPENDED = "suspended", "已暂停"
     REVOKED = "revoked", "已撤销"
+
+
+VERIFY_PERMISSION = "orgs.verify_organisation"
+# what the five staff actions on an organisation share: one reason form, read by the applicant
+_STAFF_ACTION = {
+    "group": "reason",
+    "heading": "资格管理",
+    "reason": "optional",
+    "reason_label": "审核意见 / 理由",
+    "reason_help": "退回、暂停、撤销时必填。申请单位会在通知和办理记录中看到这段说明。",
+    "reason_prompt": "请填写理由，申请单位将看到这段说明。",
+}
+
+
+def _may_verify(user, org) -> bool:
+    from accounts.selectors import has_scoped_perm
+
+    return has_scoped_perm(user, VERIFY_PERMISSION, org.region)
+
+
+def _is_editor(user, org) -> bool:
+    from .selectors import member_role
+
+    return member_role(user, org) in (Membership.Role.LEADER, Membership.Role.CONTACT)
 
 
 class Organisation(WorkflowModel):
@@ -172,6 +198,8 @@ class Organisation(WorkflowModel):
             errors.setdefault("org_type", []).append("已取得统一社会信用代码的组织不能选择“筹备中”。")
         if self.founded_on and self.founded_on > datetime.date.today():
             errors["founded_on"] = ["成立日期不能晚于今天。"]
+        if len(self.introduction or "") > TEXT_MAX_LENGTH:  # a TextField has no limit of its own
+            errors["introduction"] = [f"简介不能超过 {TEXT_MAX_LENGTH} 个字，请精简后再保存。"]
         if errors:
             raise ValidationError(errors)
 
@@ -187,11 +215,20 @@ class Organisation(WorkflowModel):
     def editable_by_applicant(self) -> bool:
         return self.status in (OrganisationStatus.DRAFT, OrganisationStatus.RETURNED, OrganisationStatus.VERIFIED)
 
-    # ---- lifecycle (thin: services check permission and log) ----------------------
+    def get_absolute_url(self) -> str:
+        """The organisation's own page in the applicant portal (where members are sent)."""
+        return reverse("orgs:detail", args=[self.pk])
+
+    def get_admin_url(self) -> str:
+        return reverse("orgs_admin:review", args=[self.pk])
+
+    # ---- lifecycle (thin: services check the rest and log) ----------------------------
+    # Reasons of the staff actions are read by the applicant; one form serves all five.
     @transition(
         field=status,
         source=[OrganisationStatus.DRAFT, OrganisationStatus.RETURNED],
         target=OrganisationStatus.SUBMITTED,
+        permission=lambda org, user: _is_editor(user, org),
         custom={"label": "提交审核"},
     )
     def submit(self):
@@ -201,7 +238,13 @@ class Organisation(WorkflowModel):
         field=status,
         source=OrganisationStatus.SUBMITTED,
         target=OrganisationStatus.VERIFIED,
-        custom={"label": "审核通过"},
+        permission=lambda org, user: _may_verify(user, org),
+        custom={
+            **_STAFF_ACTION,
+            "label": "审核通过",
+            "heading": "登记审核",
+            "success": "“{obj}”已审核通过，已通知申请单位。",
+        },
     )
     def verify(self):
         pass
@@ -210,19 +253,42 @@ class Organisation(WorkflowModel):
         field=status,
         source=OrganisationStatus.SUBMITTED,
         target=OrganisationStatus.RETURNED,
-        custom={"label": "退回补正"},
+        permission=lambda org, user: _may_verify(user, org),
+        custom={
+            **_STAFF_ACTION,
+            "label": "退回补正",
+            "slug": "return",
+            "reason": "required",
+            "danger": True,
+            "heading": "登记审核",
+            "success": "“{obj}”已退回补正，申请单位会看到退回理由。",
+        },
     )
     def return_for_correction(self):
         pass
 
     @transition(
-        field=status, source=OrganisationStatus.VERIFIED, target=OrganisationStatus.SUSPENDED, custom={"label": "暂停"}
+        field=status,
+        source=OrganisationStatus.VERIFIED,
+        target=OrganisationStatus.SUSPENDED,
+        permission=lambda org, user: _may_verify(user, org),
+        custom={
+            **_STAFF_ACTION,
+            "label": "暂停",
+            "reason": "required",
+            "danger": True,
+            "success": "“{obj}”已暂停，已通知申请单位。",
+        },
     )
     def suspend(self):
         pass
 
     @transition(
-        field=status, source=OrganisationStatus.SUSPENDED, target=OrganisationStatus.VERIFIED, custom={"label": "恢复"}
+        field=status,
+        source=OrganisationStatus.SUSPENDED,
+        target=OrganisationStatus.VERIFIED,
+        permission=lambda org, user: _may_verify(user, org),
+        custom={**_STAFF_ACTION, "label": "恢复", "success": "“{obj}”已恢复，已通知申请单位。"},
     )
     def reinstate(self):
         pass
@@ -231,7 +297,14 @@ class Organisation(WorkflowModel):
         field=status,
         source=[OrganisationStatus.VERIFIED, OrganisationStatus.SUSPENDED],
         target=OrganisationStatus.REVOKED,
-        custom={"label": "撤销"},
+        permission=lambda org, user: _may_verify(user, org),
+        custom={
+            **_STAFF_ACTION,
+            "label": "撤销",
+            "reason": "required",
+            "danger": True,
+            "success": "“{obj}”的认证已撤销，已通知申请单位。",
+        },
     )
     def revoke(self):
         pass
@@ -264,6 +337,7 @@ class Membership(models.Model):
 class InvitationStatus(models.TextChoices):
     PENDING = "pending", "待验证"
     ACCEPTED = "accepted", "已加入"
+    WITHDRAWN = "withdrawn", "已撤回"
 
 
 class Invitation(WorkflowModel):
@@ -323,6 +397,16 @@ class Invitation(WorkflowModel):
         custom={"label": "验证并加入"},
     )
     def accept(self):
+        pass
+
+    @transition(
+        field=status,
+        source=InvitationStatus.PENDING,
+        target=InvitationStatus.WITHDRAWN,
+        permission=lambda inv, user: False,  # only services withdraw (a newer staff attachment)
+        custom={"label": "撤回邀请"},
+    )
+    def withdraw(self):
         pass
 
 
@@ -509,10 +593,22 @@ class LegalChangeRequest(WorkflowModel):
     def __str__(self):
         return f"{self.organisation} → {self.name}"
 
-    @transition(field=state, source=State.PENDING, target=State.APPROVED, custom={"label": "同意变更"})
+    @transition(
+        field=state,
+        source=State.PENDING,
+        target=State.APPROVED,
+        permission=lambda req, user: _may_verify(user, req.organisation),
+        custom={"label": "同意变更"},
+    )
     def approve(self):
         pass
 
-    @transition(field=state, source=State.PENDING, target=State.REJECTED, custom={"label": "不同意变更"})
+    @transition(
+        field=state,
+        source=State.PENDING,
+        target=State.REJECTED,
+        permission=lambda req, user: _may_verify(user, req.organisation),
+        custom={"label": "不同意变更", "reason": "required", "reason_prompt": "不同意变更时请填写理由。"},
+    )
     def reject(self):
         pass

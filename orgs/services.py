@@ -4,15 +4,19 @@ a transaction, writes the audit log (via core.workflow) and notifies after commi
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Max
+from django.urls import reverse
 from django.utils import timezone
 
+from accounts import verification
 from accounts.roles import Role
-from accounts.selectors import region_in_scope, staff_users_for_region
+from accounts.selectors import has_scoped_perm, staff_users_for_region
+from accounts.validators import normalise_mobile, validate_mobile
 from core.services import notify
-from core.workflow import WorkflowError, run_transition
+from core.workflow import Notice, WorkflowError, action_service, extra_action, log_created, run_transition, transition
 
 from .models import (
     LEGAL_FIELDS,
+    VERIFY_PERMISSION,
     AnnualInspection,
     DocumentKind,
     EvaluationGrade,
@@ -25,6 +29,7 @@ from .models import (
     OrganisationStatus,
     OrgType,
 )
+from .selectors import member_role
 
 REQUIRED_DOCUMENTS = {
     OrgType.SOCIAL_GROUP: [DocumentKind.REGISTRATION_CERTIFICATE, DocumentKind.CHARTER],
@@ -39,35 +44,34 @@ EDITOR_ROLES = (Membership.Role.LEADER, Membership.Role.CONTACT)
 # ---- permission helpers -------------------------------------------------------------
 
 
-def _member_role(user, org) -> str | None:
-    if not getattr(user, "is_authenticated", False):
-        return None
-    return Membership.objects.filter(user=user, organisation=org).values_list("role", flat=True).first()
+MEMBER_DENIED = "您不是该组织的成员，或您的角色无权进行此操作。"
+VERIFIER_DENIED = "您无权审核该组织：需要审核权限，且组织须在您负责的区域内。"
 
 
 def require_member(user, org, roles=None) -> str:
-    role = _member_role(user, org)
+    role = member_role(user, org)
     if role is None or (roles and role not in roles):
-        raise PermissionDenied("您不是该组织的成员，或您的角色无权进行此操作。")
+        raise PermissionDenied(MEMBER_DENIED)
     return role
 
 
 def can_verify(user, org) -> bool:
-    return bool(
-        getattr(user, "is_authenticated", False)
-        and user.has_perm("orgs.verify_organisation")
-        and region_in_scope(user, org.region)
-    )
+    return has_scoped_perm(user, VERIFY_PERMISSION, org.region)
 
 
 def require_verifier(user, org) -> None:
     if not can_verify(user, org):
-        raise PermissionDenied("您无权审核该组织：需要审核权限，且组织须在您负责的区域内。")
+        raise PermissionDenied(VERIFIER_DENIED)
 
 
-def _notify_members(org, title, body):
-    members = [m.user for m in org.memberships.select_related("user")]
-    notify(recipients=members, title=title, body=body, url=f"/me/orgs/{org.pk}/")
+def members_notice(org, title, body) -> Notice:
+    """A notice to every member of `org`, linking to its page in the portal."""
+    return Notice([m.user for m in org.memberships.select_related("user")], title, body, org)
+
+
+def _staff_notice(org, title, body) -> Notice:
+    """A notice to the call managers whose region covers `org`, linking to its review page."""
+    return Notice(staff_users_for_region(org.region, Role.CALL_MANAGER), title, body, org.get_admin_url())
 
 
 # ---- registry -------------------------------------------------------------------------
@@ -83,28 +87,51 @@ def organisation_create(*, user, data: dict, service_areas=()) -> Organisation:
     org.save()
     org.service_areas.set(service_areas)
     Membership.objects.create(organisation=org, user=user, role=Membership.Role.LEADER)
+    log_created(org, by=user, label="创建组织资料")
     return org
 
 
-@transaction.atomic
 def organisation_update(*, org: Organisation, by, data: dict, service_areas=None) -> Organisation:
     """Edit the profile. Legal fields of a verified organisation change only through a
-    re-verification request; nothing is editable while under review or after revocation."""
+    re-verification request; nothing is editable while under review or after revocation.
+    If the status changed since `org` was loaded (a reviewer acted meanwhile), nothing is
+    saved and the ValidationError says so; a new logo stored on the way is deleted again."""
+    from django_fsm import ConcurrentTransition
+
+    from core.files import atomic_with_files
+
     require_member(by, org, EDITOR_ROLES)
-    if not org.editable_by_applicant:
-        raise ValidationError(f"组织当前状态为“{org.get_status_display()}”，不能修改资料。")
-    if org.status == OrganisationStatus.VERIFIED:
-        changed = [f for f in LEGAL_FIELDS if f in data and (data[f] or None) != (getattr(org, f) or None)]
-        if changed:
-            names = "、".join(str(Organisation._meta.get_field(f).verbose_name) for f in changed)
-            raise ValidationError(f"已认证组织的{names}需通过“登记事项变更”申请，经审核后生效。")
-    for key, value in data.items():
-        setattr(org, key, value)
-    org.full_clean()
-    org.save()
-    if service_areas is not None:
-        org.service_areas.set(service_areas)
+    try:
+        with atomic_with_files() as files:
+            _require_status_unchanged(org, "本次修改没有保存")
+            if not org.editable_by_applicant:
+                raise ValidationError(f"组织当前状态为“{org.get_status_display()}”，不能修改资料。")
+            if org.status == OrganisationStatus.VERIFIED:
+                changed = [f for f in LEGAL_FIELDS if f in data and (data[f] or None) != (getattr(org, f) or None)]
+                if changed:
+                    names = "、".join(str(Organisation._meta.get_field(f).verbose_name) for f in changed)
+                    raise ValidationError(f"已认证组织的{names}需通过“登记事项变更”申请，经审核后生效。")
+            files.watch(org, "logo")
+            for key, value in data.items():
+                setattr(org, key, value)
+            org.full_clean()
+            org.save()
+            if service_areas is not None:
+                org.service_areas.set(service_areas)
+    except ConcurrentTransition:  # the status changed between the check and the save
+        raise ValidationError(_STALE_MESSAGE.format(action="本次修改没有保存"))
     return org
+
+
+_STALE_MESSAGE = "在您操作期间，组织的登记状态已有变化，{action}。请刷新页面，查看最新状态后再操作。"
+
+
+def _require_status_unchanged(org: Organisation, action: str) -> None:
+    """Lock the organisation's row and refuse if its status is no longer the one `org`
+    was loaded with: a screen opened before a reviewer acted is a stale copy."""
+    current = Organisation.objects.select_for_update().filter(pk=org.pk).values_list("status", flat=True).first()
+    if current != org.status:
+        raise ValidationError(_STALE_MESSAGE.format(action=action))
 
 
 def missing_documents(org) -> list[str]:
@@ -113,89 +140,83 @@ def missing_documents(org) -> list[str]:
 
 
 def organisation_submit(*, org: Organisation, by) -> Organisation:
-    """Submit for verification. Fails if required documents are missing."""
+    """Submit for verification. Raises PermissionDenied for anyone but the 负责人 or
+    联系人, WorkflowError if required documents are missing or the status does not allow it."""
     require_member(by, org, EDITOR_ROLES)
     missing = missing_documents(org)
     if missing:
         raise WorkflowError(f"请先上传以下材料再提交：{'、'.join(missing)}。")
     org.full_clean()
-    with transaction.atomic():
-        run_transition(org, "submit", by=by)
-        Organisation.objects.filter(pk=org.pk).update(submitted_at=timezone.now(), status_reason="")
-        staff = staff_users_for_region(org.region, Role.CALL_MANAGER)
-        notify(
-            recipients=staff,
-            title=f"待审核：{org.name}",
-            body=f"{org.name} 提交了登记信息，请审核。",
-            url=f"/admin/orgs/review/{org.pk}/",
-        )
+    transition(
+        org,
+        "submit",
+        by=by,
+        allowed=True,
+        record={"submitted_at": timezone.now(), "status_reason": ""},
+        notify=[_staff_notice(org, f"待审核：{org.name}", f"{org.name} 提交了登记信息，请审核。")],
+    )
     return org
 
 
-def _staff_transition(org, name, *, by, reason="", reason_required=False, title, body):
-    require_verifier(by, org)
+def _decide(org, name, *, by, reason, title, body, **record):
+    """A staff decision on the registration: the reason is kept on the organisation and
+    told to its members."""
     reason = (reason or "").strip()
-    if reason_required and not reason:
-        raise WorkflowError("请填写理由，申请单位将看到这段说明。")
-    with transaction.atomic():
-        run_transition(org, name, by=by, reason=reason)
-        extra = {"verified_at": timezone.now()} if name == "verify" else {}
-        Organisation.objects.filter(pk=org.pk).update(status_reason=reason, **extra)
-        org.status_reason = reason
-        _notify_members(org, title, body + (f"\n理由：{reason}" if reason else ""))
+    transition(
+        org,
+        name,
+        by=by,
+        denied=VERIFIER_DENIED,
+        reason=reason,
+        record={"status_reason": reason, **record},
+        notify=[members_notice(org, title, body + (f"\n理由：{reason}" if reason else ""))],
+    )
     return org
 
 
+@action_service(Organisation, "verify")
 def organisation_verify(*, org, by, reason=""):
-    return _staff_transition(
+    return _decide(
         org,
         "verify",
         by=by,
         reason=reason,
+        verified_at=timezone.now(),
         title=f"{org.name} 已通过审核",
         body="您的组织登记信息已审核通过，现在可以申请入驻孵化基地、申报公益创投项目。",
     )
 
 
+@action_service(Organisation, "return_for_correction")
 def organisation_return(*, org, by, reason):
-    return _staff_transition(
+    return _decide(
         org,
         "return_for_correction",
         by=by,
         reason=reason,
-        reason_required=True,
         title=f"{org.name} 被退回补正",
         body="您的组织登记信息需要补正后重新提交。",
     )
 
 
+@action_service(Organisation, "suspend")
 def organisation_suspend(*, org, by, reason):
-    return _staff_transition(
-        org,
-        "suspend",
-        by=by,
-        reason=reason,
-        reason_required=True,
-        title=f"{org.name} 已被暂停",
-        body="您的组织在本平台的资格已被暂停。",
+    return _decide(
+        org, "suspend", by=by, reason=reason, title=f"{org.name} 已被暂停", body="您的组织在本平台的资格已被暂停。"
     )
 
 
+@action_service(Organisation, "reinstate")
 def organisation_reinstate(*, org, by, reason=""):
-    return _staff_transition(
+    return _decide(
         org, "reinstate", by=by, reason=reason, title=f"{org.name} 已恢复", body="您的组织在本平台的资格已恢复。"
     )
 
 
+@action_service(Organisation, "revoke")
 def organisation_revoke(*, org, by, reason):
-    return _staff_transition(
-        org,
-        "revoke",
-        by=by,
-        reason=reason,
-        reason_required=True,
-        title=f"{org.name} 已被撤销",
-        body="您的组织在本平台的认证已被撤销。",
+    return _decide(
+        org, "revoke", by=by, reason=reason, title=f"{org.name} 已被撤销", body="您的组织在本平台的认证已被撤销。"
     )
 
 
@@ -204,71 +225,129 @@ def organisation_revoke(*, org, by, reason):
 
 def document_upload(*, org: Organisation, by, kind: str, upload) -> OrganisationDocument:
     """Store a new version of a document; the previous one stays as history. `upload` has
-    been checked by core.files.SafeFileField (its real kind is `upload.kind`)."""
-    require_member(by, org)
-    if org.status in (OrganisationStatus.SUBMITTED, OrganisationStatus.REVOKED):
-        raise ValidationError(f"组织当前状态为“{org.get_status_display()}”，不能更换材料。")
+    been checked by core.files.SafeFileField (its real kind is `upload.kind`).
+
+    PermissionDenied if the member's role may not change this kind (orgs.documents: legal
+    documents are the 负责人's and 项目联系人's); ValidationError if the organisation is under
+    review or revoked, or its status changed since `org` was loaded, or another upload of
+    the same kind won the race. Nothing is kept then, not even the stored file."""
+    from core.files import atomic_with_files
+
+    from .documents import UPLOAD_RULE, may_upload
+
+    role = require_member(by, org)
     if kind not in DocumentKind.values:
         raise ValidationError("请选择材料类型。")
-    with transaction.atomic():
-        Organisation.objects.select_for_update().filter(pk=org.pk).first()  # serialise versioning per org
-        last = org.documents.filter(kind=kind).aggregate(m=Max("version"))["m"] or 0
-        org.documents.filter(kind=kind, is_current=True).update(is_current=False)
-        doc = OrganisationDocument(
-            organisation=org,
-            kind=kind,
-            version=last + 1,
-            is_current=True,
-            file_kind=upload.kind,
-            original_name=upload.name[:200],
-            size=upload.size,
-            uploaded_by=by,
-            uploaded_at=timezone.now(),
+    if not may_upload(role, kind):
+        raise PermissionDenied(
+            f"您在本组织的角色是“{Membership.Role(role).label}”，不能上传“{DocumentKind(kind).label}”。{UPLOAD_RULE}"
         )
-        doc.file.save(upload.name, upload, save=False)
-        doc.save()
+    try:
+        with atomic_with_files() as files:
+            _require_status_unchanged(org, "本次上传没有保存")  # also serialises versioning per org
+            if org.status in (OrganisationStatus.SUBMITTED, OrganisationStatus.REVOKED):
+                raise ValidationError(f"组织当前状态为“{org.get_status_display()}”，不能更换材料。")
+            last = org.documents.filter(kind=kind).aggregate(m=Max("version"))["m"] or 0
+            org.documents.filter(kind=kind, is_current=True).update(is_current=False)
+            doc = OrganisationDocument(
+                organisation=org,
+                kind=kind,
+                version=last + 1,
+                is_current=True,
+                file_kind=upload.kind,
+                original_name=upload.name[:200],
+                size=upload.size,
+                uploaded_by=by,
+                uploaded_at=timezone.now(),
+            )
+            files.watch(doc, "file")
+            doc.file.save(upload.name, upload, save=False)
+            doc.save()
+    except IntegrityError:  # two uploads of one kind at once (SQLite has no row lock)
+        raise ValidationError("同一时间有其他成员上传了同类材料，本次上传没有保存。请刷新页面后重新上传。")
     return doc
 
 
 def can_view_documents(user, org) -> bool:
-    if _member_role(user, org):
-        return True
-    return bool(
-        getattr(user, "is_authenticated", False)
-        and user.has_perm("orgs.view_organisationdocument")
-        and region_in_scope(user, org.region)
-    )
+    return bool(member_role(user, org)) or has_scoped_perm(user, "orgs.view_organisationdocument", org.region)
 
 
 # ---- members -------------------------------------------------------------------------------
+# An invitation names a mobile or an e-mail. Holding an account with that number proves
+# nothing (it was never verified): the invitee joins only by typing back the one-time code
+# sent to it (accounts.verification), a code bound to that one invitation.
+
+INVITATION_CODE_TEXT = (
+    "【公益创投管理平台】{org}邀请您担任“{role}”。请用本{channel}注册或登录平台，在“我的工作台”"
+    "输入验证码 {{code}} 加入（{{minutes}}分钟内有效，过期可在工作台重新获取）。如非本人操作，请忽略。"
+)
+LEADER_DENIED = "您无权为该组织指定负责人：需要审核权限，且组织须在您负责的区域内。"
 
 
-def member_invite(*, org: Organisation, by, role: str, mobile: str = "", email: str = "") -> Invitation:
-    """The 负责人 invites someone by mobile or e-mail; an existing user is told at once."""
+def _account_for(mobile: str, email: str):
     from accounts.models import User
 
-    require_member(by, org, [Membership.Role.LEADER])
+    if mobile:
+        return User.objects.filter(mobile=mobile).first()
+    return User.objects.filter(email__iexact=email).first()
+
+
+def _send_invitation_code(inv: Invitation):
+    """Send the code for `inv` to its mobile or e-mail. Raises VerificationError (too often)."""
+    text = INVITATION_CODE_TEXT.format(
+        org=inv.organisation.name.replace("{", "{{").replace("}", "}}"),
+        role=inv.get_role_display(),
+        channel="手机号" if inv.mobile else "电子邮箱",
+    )
+    return verification.code_send(
+        scope=inv.verification_scope,
+        destination=inv.destination,
+        message=text,
+        subject=f"{inv.organisation.name} 邀请您加入（验证码）",
+    )
+
+
+def _invite(*, org, by, role, mobile="", email="", by_staff=False, log_reason="") -> Invitation:
     if not (mobile or email):
         raise ValidationError("请填写被邀请人的手机号或电子邮箱。")
-    existing = (
-        User.objects.filter(mobile=mobile).first() if mobile else User.objects.filter(email__iexact=email).first()
-    )
+    existing = _account_for(mobile, email)
     if existing and Membership.objects.filter(organisation=org, user=existing).exists():
         raise ValidationError("该用户已经是本组织成员。")
-    inv = Invitation(organisation=org, mobile=mobile, email=email, role=role, invited_by=by)
+    inv = Invitation(organisation=org, mobile=mobile, email=email, role=role, invited_by=by, by_staff=by_staff)
     inv.full_clean()
-    inv.save()
-    if existing:
-        notify(
-            recipients=[existing],
-            title=f"{org.name} 邀请您加入",
-            body=f"{by.get_full_name()} 邀请您担任“{inv.get_role_display()}”，请在工作台接受。",
-            url="/me/",
-        )
+    pending = org.invitations.filter(status=Invitation.Status.PENDING)
+    if pending.filter(mobile=mobile, email__iexact=email).exists():
+        raise ValidationError("已向该手机号（邮箱）发出邀请，正等待对方验证加入；对方可在工作台重新获取验证码。")
+    with transaction.atomic():
+        inv.save()
+        log_created(inv, by=by, reason=log_reason, label="发出邀请")
+        if existing:
+            notify(
+                recipients=[existing],
+                title=f"{org.name} 邀请您加入",
+                body=f"{by.get_full_name()} 邀请您担任“{inv.get_role_display()}”。"
+                f"请在工作台输入发送到{verification.mask(inv.destination)}的验证码后加入。",
+                url=reverse("dashboard"),
+            )
+    try:
+        _send_invitation_code(inv)
+        inv.code_sent = True
+    except verification.VerificationError:
+        inv.code_sent = False  # rate-limited: the invitee asks for a code from the dashboard
     return inv
 
 
+def member_invite(*, org: Organisation, by, role: str, mobile: str = "", email: str = "") -> Invitation:
+    """The 负责人 invites someone by mobile or e-mail. A one-time code goes to that number or
+    address (and an existing account with it is told in the site); whoever types the code
+    back joins, see invitation_accept. Raises PermissionDenied (not the 负责人) and
+    ValidationError (nothing to send to, already a member, already invited)."""
+    require_member(by, org, [Membership.Role.LEADER])
+    return _invite(org=org, by=by, role=role, mobile=mobile, email=email)
+
+
 def pending_invitations_for(user):
+    """Invitations waiting for `user` to prove the number/address they were sent to."""
     from django.db.models import Q
 
     if not getattr(user, "is_authenticated", False):
@@ -277,21 +356,82 @@ def pending_invitations_for(user):
     if user.mobile:
         cond |= Q(mobile=user.mobile)
     if user.email:
-        cond |= Q(email__iexact=user.email)
-    return Invitation.objects.filter(cond, accepted_at__isnull=True).select_related("organisation")
+        cond |= Q(mobile="", email__iexact=user.email)
+    return Invitation.objects.filter(cond, status=Invitation.Status.PENDING).select_related("organisation")
 
 
-@transaction.atomic
-def invitation_accept(*, invitation: Invitation, by) -> Membership:
-    if not pending_invitations_for(by).filter(pk=invitation.pk).exists():
+def _pending_for(invitation: Invitation, by) -> Invitation:
+    inv = Invitation.objects.select_related("organisation").get(pk=invitation.pk)  # the current state, not a copy
+    if inv.status != Invitation.Status.PENDING or not inv.is_addressed_to(by):
         raise PermissionDenied("该邀请不是发给您的，或已被接受。")
-    try:
-        with transaction.atomic():
-            m = Membership.objects.create(organisation=invitation.organisation, user=by, role=invitation.role)
-    except IntegrityError:
-        m = Membership.objects.get(organisation=invitation.organisation, user=by)
-    Invitation.objects.filter(pk=invitation.pk).update(accepted_at=timezone.now())
+    return inv
+
+
+def invitation_send_code(*, invitation: Invitation, by):
+    """Send (again) the code for an invitation addressed to `by`. Raises PermissionDenied
+    and VerificationError (asked again too soon or too often)."""
+    return _send_invitation_code(_pending_for(invitation, by))
+
+
+def invitation_accept(*, invitation: Invitation, by, code: str) -> Membership:
+    """Join the organisation of an invitation addressed to `by` with the code sent to the
+    invited number/address. Raises PermissionDenied (not addressed to `by`, already
+    accepted) and VerificationError (wrong, expired or used code, too many tries); a
+    wrong try is counted even though the call fails."""
+    inv = _pending_for(invitation, by)
+    verification.code_check(scope=inv.verification_scope, destination=inv.destination, code=code)
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                m = Membership.objects.create(organisation=inv.organisation, user=by, role=inv.role)
+        except IntegrityError:
+            m = Membership.objects.get(organisation=inv.organisation, user=by)
+        run_transition(
+            inv,
+            "accept",
+            by=by,
+            reason=f"已验证{verification.mask(inv.destination)}",
+            record={"accepted_at": timezone.now()},
+        )
+        if inv.by_staff:
+            notify(
+                recipients=[inv.invited_by],
+                title=f"{inv.organisation.name} 的负责人已确认",
+                body=f"{by.get_full_name()} 已验证手机号{verification.mask(inv.destination)}，成为该组织负责人。",
+                url=inv.organisation.get_admin_url(),
+            )
     return m
+
+
+def member_attach_leader(*, org: Organisation, by, mobile: str) -> Invitation:
+    """Staff who verify organisations in `org`'s region attach a 负责人 to an organisation
+    without members (e.g. one imported from a register): an invitation for 负责人 to
+    `mobile`, proven like any other. The invitation records who attached whom and when, and
+    its history starts with that row; a newer attachment withdraws an older one still
+    waiting. Raises PermissionDenied and ValidationError (has members, bad number)."""
+    if not has_scoped_perm(by, VERIFY_PERMISSION, org.region):
+        raise PermissionDenied(LEADER_DENIED)
+    if org.memberships.exists():
+        raise ValidationError("该组织已有成员，应由其负责人在组织页面邀请新成员，工作人员不能再指定负责人。")
+    mobile = normalise_mobile(mobile)
+    validate_mobile(mobile)
+    with transaction.atomic():
+        earlier = list(org.invitations.filter(status=Invitation.Status.PENDING, by_staff=True).exclude(mobile=mobile))
+        for old in earlier:
+            run_transition(old, "withdraw", by=by, reason=f"工作人员改为指定{verification.mask(mobile)}")
+        return _invite(
+            org=org,
+            by=by,
+            role=Membership.Role.LEADER,
+            mobile=mobile,
+            by_staff=True,
+            log_reason=f"工作人员指定负责人：{verification.mask(mobile)}",
+        )
+
+
+def leader_invitations(org: Organisation):
+    """The staff attachments of `org`, newest first, with who made them: for the review page."""
+    return org.invitations.filter(by_staff=True).select_related("invited_by").order_by("-created_at", "-pk")
 
 
 # ---- legal changes -----------------------------------------------------------------------
@@ -320,46 +460,101 @@ def change_request_create(*, org, by, name, org_type, uscc, reason) -> LegalChan
     )
     req.full_clean()
     req.save()
-    notify(
-        recipients=staff_users_for_region(org.region, Role.CALL_MANAGER),
-        title=f"登记事项变更：{org.name}",
-        body=f"{org.name} 申请将登记事项变更为“{name}”。",
-        url=f"/admin/orgs/review/{org.pk}/",
-    )
+    log_created(req, by=by, label="提出变更申请")
+    from core.workflow import send_notices
+
+    send_notices([_staff_notice(org, f"登记事项变更：{org.name}", f"{org.name} 申请将登记事项变更为“{name}”。")])
     return req
 
 
 def change_request_decide(*, req: LegalChangeRequest, by, approve: bool, note: str = "") -> LegalChangeRequest:
     """Approve (the new legal facts take effect) or reject (a note is required). Approval
-    re-validates: the USCC may have been taken by another organisation meanwhile."""
+    re-validates: the USCC may have been taken by another organisation meanwhile.
+    Raises PermissionDenied, WorkflowError (no note on a rejection, already decided) or
+    ValidationError (the new facts are no longer valid)."""
     org = req.organisation
-    require_verifier(by, org)
-    if not approve and not note.strip():
-        raise WorkflowError("不同意变更时请填写理由。")
+    if not can_verify(by, org):
+        raise PermissionDenied(VERIFIER_DENIED)
     if approve:
         _with_legal_fields(org, name=req.name, org_type=req.org_type, uscc=req.uscc)
+    verdict = "已同意" if approve else "未同意"
+    body = f"您申请的登记事项变更（{req.name}）{'已生效' if approve else '未获同意'}。" + (
+        f"\n意见：{note}" if note else ""
+    )
     with transaction.atomic():
-        run_transition(req, "approve" if approve else "reject", by=by, reason=note)
-        LegalChangeRequest.objects.filter(pk=req.pk).update(
-            decided_by=by, decided_at=timezone.now(), decision_note=note
+        transition(
+            req,
+            "approve" if approve else "reject",
+            by=by,
+            reason=note,
+            record={"decided_by": by, "decided_at": timezone.now(), "decision_note": note},
+            notify=[members_notice(org, f"登记事项变更{verdict}", body)],
         )
         if approve:
             Organisation.objects.filter(pk=org.pk).update(name=req.name, org_type=req.org_type, uscc=req.uscc or None)
-        _notify_members(
-            org,
-            f"登记事项变更{'已同意' if approve else '未同意'}",
-            f"您申请的登记事项变更（{req.name}）{'已生效' if approve else '未获同意'}。"
-            + (f"\n意见：{note}" if note else ""),
-        )
     return req
+
+
+def _pending_change(org) -> LegalChangeRequest:
+    req = org.change_requests.filter(state=LegalChangeRequest.State.PENDING).first()
+    if req is None:
+        raise WorkflowError("该组织没有待审核的登记事项变更申请。")
+    return req
+
+
+_CHANGE = {
+    "group": "change",
+    "form": "orgs.forms_admin.ChangeDecisionForm",
+    "heading": "审核变更申请",
+    "when": lambda org: org.has_pending_change,
+    "permitted": lambda org, user: can_verify(user, org),
+}
+
+
+@extra_action(
+    Organisation, "change-approve", "同意变更", success="已同意“{obj}”的登记事项变更，新的登记事项已生效。", **_CHANGE
+)
+def change_request_approve(*, org, by, note=""):
+    return change_request_decide(req=_pending_change(org), by=by, approve=True, note=note)
+
+
+@extra_action(
+    Organisation,
+    "change-reject",
+    "不同意变更",
+    danger=True,
+    success="已不同意“{obj}”的登记事项变更，已通知申请单位。",
+    **_CHANGE,
+)
+def change_request_reject(*, org, by, note=""):
+    return change_request_decide(req=_pending_change(org), by=by, approve=False, note=note)
 
 
 # ---- eligibility facts ---------------------------------------------------------------------
 
 
+FACTS_PERMISSION = "orgs.add_annualinspection"
+
+
+def can_record_facts(user, org) -> bool:
+    return has_scoped_perm(user, FACTS_PERMISSION, org.region)
+
+
 def _require_fact_editor(by, org):
-    if not (by.has_perm("orgs.add_annualinspection") and region_in_scope(by, org.region)):
+    if not can_record_facts(by, org):
         raise PermissionDenied("您无权登记该组织的年检、评估或名录信息。")
+
+
+def _fact(slug, label, form, success):
+    return extra_action(
+        Organisation,
+        slug,
+        label,
+        form=f"orgs.forms_admin.{form}",
+        group=slug.replace("-", "_"),
+        permitted=lambda org, user: can_record_facts(user, org),
+        success=success,
+    )
 
 
 def facts_refresh(org: Organisation) -> None:
@@ -373,6 +568,7 @@ def facts_refresh(org: Organisation) -> None:
     )
 
 
+@_fact("inspection", "登记年检", "InspectionForm", "已登记“{obj}”的年检结果。")
 @transaction.atomic
 def inspection_record(*, org, by, year: int, result: str, note: str = "") -> AnnualInspection:
     _require_fact_editor(by, org)
@@ -383,6 +579,7 @@ def inspection_record(*, org, by, year: int, result: str, note: str = "") -> Ann
     return insp
 
 
+@_fact("grade", "登记评估等级", "GradeForm", "已登记“{obj}”的评估等级。")
 @transaction.atomic
 def grade_record(*, org, by, grade: str, awarded_on) -> EvaluationGrade:
     _require_fact_editor(by, org)
@@ -393,6 +590,7 @@ def grade_record(*, org, by, grade: str, awarded_on) -> EvaluationGrade:
     return g
 
 
+@_fact("list-entry", "登记名录记录", "ListEntryForm", "已登记“{obj}”的名录记录。")
 @transaction.atomic
 def list_entry_add(*, org, by, kind: str, listed_on, removed_on=None, reason: str = "") -> ListEntry:
     _require_fact_editor(by, org)
@@ -417,9 +615,15 @@ def registration_record(*, org: Organisation, by, org_type: str, uscc: str, note
         req = LegalChangeRequest.objects.create(
             organisation=org, name=org.name, org_type=org_type, uscc=probe.uscc, reason=note, requested_by=by
         )
-        run_transition(req, "approve", by=by, reason=note)
-        LegalChangeRequest.objects.filter(pk=req.pk).update(decided_by=by, decided_at=timezone.now())
+        transition(
+            req,
+            "approve",
+            by=by,
+            allowed=True,
+            reason=note,
+            record={"decided_by": by, "decided_at": timezone.now()},
+            notify=[members_notice(org, f"{org.name} 登记信息已更新", f"已记录统一社会信用代码 {probe.uscc}。{note}")],
+        )
         Organisation.objects.filter(pk=org.pk).update(org_type=org_type, uscc=probe.uscc)
-        _notify_members(org, f"{org.name} 登记信息已更新", f"已记录统一社会信用代码 {probe.uscc}。{note}")
     org.org_type, org.uscc = org_type, probe.uscc
     return org

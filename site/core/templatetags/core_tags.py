@@ -1,6 +1,8 @@
 from django import template
+from django_fsm import FSMFieldMixin
 
 from core.selectors import history_for
+from core.workflow import CREATED
 
 register = template.Library()
 
@@ -14,14 +16,17 @@ def yuan(value) -> str:
 
 
 @register.inclusion_tag("core/history.html")
-def status_history(obj, field: str = "status"):
-    """An object's audit trail (who, when, from, to, why) with status labels, one query."""
+def status_history(obj, field: str = ""):
+    """An object's audit trail (who, when, from, to, why) with status labels, one query.
+    `field` defaults to the object's FSM field; its creation row has no "from"."""
+    if not field:
+        field = next(f.name for f in obj._meta.concrete_fields if isinstance(f, FSMFieldMixin))
     labels = dict(obj._meta.get_field(field).flatchoices)
     rows = [
         {
             "when": log.timestamp,
             "by": log.by,
-            "source": labels.get(log.source_state, log.source_state or "—"),
+            "source": "—" if log.transition == CREATED else labels.get(log.source_state, log.source_state or "—"),
             "target": labels.get(log.state, log.state),
             "reason": log.description or "",
         }
