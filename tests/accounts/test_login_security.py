@@ -2,8 +2,11 @@
 is throttled across accounts, and X-Forwarded-For is believed only from a trusted proxy.
 Sign-up is rate-limited per address and a lost race gives the form's own message."""
 
+import threading
+
 import pytest
-from django.test import RequestFactory
+from django.db import connection
+from django.test import Client, RequestFactory
 from django.urls import reverse
 
 from accounts import throttle
@@ -196,4 +199,53 @@ def test_signup_losing_a_race_shows_the_form_message(client, monkeypatch, field,
     form = response.context["form"]
     assert any(message in e for e in form.errors[field]), form.errors
     assert 'value="陈晓梅"' in response.content.decode()
+    assert User.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="needs concurrent connections (PostgreSQL)")
+@pytest.mark.parametrize(
+    "shared, message",
+    [
+        ({"email": "same@example.org"}, "该电子邮箱已被注册"),
+        ({"username": "samename"}, "该用户名已被注册"),
+        ({"mobile": "13955550000"}, "该手机号已被注册"),
+    ],
+)
+def test_twenty_simultaneous_signups_make_exactly_one_account(settings, shared, message):
+    settings.SIGNUP_IP_LIMIT = 1000
+    n = 20
+    barrier = threading.Barrier(n)
+    outcomes, lock = [], threading.Lock()
+
+    def sign_up(i):
+        try:
+            data = {**SIGNUP, "username": f"racer{i:02d}", "mobile": f"139000000{i:02d}", "email": f"r{i}@example.org"}
+            data.update(shared)
+            if i % 2:  # the same address in other letter case is the same address
+                data["email"] = data["email"].upper()
+            client = Client()
+            barrier.wait(timeout=10)
+            try:
+                response = client.post(reverse("accounts:signup"), data)
+                if response.status_code == 302:
+                    result = "created"
+                elif response.status_code == 200 and message in response.content.decode():
+                    result = "refused"
+                else:
+                    result = f"HTTP {response.status_code}"
+            except Exception as exc:  # a 500 surfaces here in the test client
+                result = repr(exc)
+            with lock:
+                outcomes.append(result)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=sign_up, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+
+    assert sorted(outcomes) == ["created"] + ["refused"] * (n - 1)
     assert User.objects.count() == 1
