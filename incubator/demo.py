@@ -20,6 +20,7 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 from django_fsm_log.models import StateLog
+from wagtail import hooks
 
 from accounts.models import Region, User
 from core.workdays import is_workday
@@ -508,3 +509,10 @@ def _promote(inc: Incubation, line: Line, operator: User, users: dict, today) ->
             assessed_on=_workday(start + datetime.timedelta(days=14), today),
             comment="由社区工作室推荐，沿用出壳评估结论，入站基线评估。",
         )
+
+
+@hooks.register("register_demo_step", order=40)
+def demo_step() -> dict:
+    """seed_demo's step for incubation (portal.demo): the bases and the demo stays."""
+    counts = seed_incubation()
+    return {"summary": f"孵化基地 {counts['bases']} 个，入驻孵化记录 {counts['incubations']} 条"}

@@ -9,11 +9,11 @@ from django.http import HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
+from wagtail import hooks
 from wagtail.admin.auth import permission_required
 from wagtail.admin.widgets.button import HeaderButton
 
 from accounts.selectors import scope
-from cms.models import BaseIndexPage
 
 from . import exports
 from .figures import (
@@ -29,6 +29,14 @@ from .figures import (
 from .models import BaseLevel, IncubationBase
 
 VIEW_PERMISSION = "incubator.view_incubationbase"
+# The public site (cms, a layer above) says where the bases' public pages are:
+#   @hooks.register("incubator_public_bases_url") def …() -> str  ("/bases/", or "" if none)
+PUBLIC_BASES_URL_HOOK = "incubator_public_bases_url"
+
+
+def public_bases_url() -> str:
+    """The URL of the public bases directory (a base's page is <url><pk>/), "" if none."""
+    return next((url for fn in hooks.get_hooks(PUBLIC_BASES_URL_HOOK) if (url := fn())), "")
 
 
 def bases_in_scope(user):
@@ -57,7 +65,6 @@ def dashboard(request):
     for row in by_base:
         row["level_label"] = BaseLevel(row["level"]).label
     region = request.user.region
-    index = BaseIndexPage.objects.live().first()
     context = {
         "header_title": "孵化数据",
         "header_icon": "table",
@@ -76,7 +83,7 @@ def dashboard(request):
         "by_level": _rows(summary(frames, by="level")),
         "by_base": by_base,
         "columns": SUMMARY_SHORT,
-        "bases_url": index.url if index else "",
+        "bases_url": public_bases_url(),
     }
     return TemplateResponse(request, "incubator/figures/dashboard.html", context)
 

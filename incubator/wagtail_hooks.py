@@ -156,4 +156,4 @@ def bases_menu_item():
     )
 
 
-from . import figures_hooks  # noqa: E402, F401
+from . import figures_hooks, page_hooks  # noqa: E402, F401

@@ -6,6 +6,7 @@ import random
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
+from wagtail import hooks
 
 from accounts.demo import demo_password_hash
 from accounts.models import Region, User
@@ -195,3 +196,10 @@ def _user(username, name, mobile) -> User:
         user.save()
         grant_role(user, Role.APPLICANT)
     return user
+
+
+@hooks.register("register_demo_step", order=30)
+def demo_step() -> dict:
+    """seed_demo's step for the registry (portal.demo): organisations, members, documents."""
+    accounts = seed_organisations()
+    return {"summary": f"社会组织 {Organisation.objects.count()} 家", "accounts": accounts}

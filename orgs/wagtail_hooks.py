@@ -8,7 +8,7 @@ from wagtail.admin.menu import Menu, SubmenuMenuItem
 
 from core.admin_ui import PermissionMenuItem
 
-from . import views_admin
+from . import page_hooks, views_admin  # noqa: F401  (page_hooks registers the dashboards' parts)
 from .exchange_hooks import ORGS_MENU_HOOK  # importing it also registers import/export
 
 

@@ -4,6 +4,7 @@ from functools import cache
 
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
+from wagtail import hooks
 
 from .models import Region, User
 from .roles import Role, grant_role, sync_roles
@@ -103,3 +104,10 @@ def seed_staff() -> list[tuple[str, str, str]]:
             grant_role(user, role)
         rows.append((username, role.label if role else "超级管理员", region.full_name if region else "全部"))
     return rows
+
+
+@hooks.register("register_demo_step", order=10)
+def demo_step() -> dict:
+    """seed_demo's first step (portal.demo): the region tree, the roles and the staff."""
+    regions = seed_regions()
+    return {"summary": f"{len(regions)} 个行政区域", "accounts": seed_staff()}

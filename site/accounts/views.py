@@ -2,12 +2,9 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
-from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
 from django.views.decorators.http import require_http_methods
-
-from core.selectors import notifications_for
 
 from .forms import LoginForm, SignupForm
 from .roles import Role
@@ -74,19 +71,3 @@ class PasswordResetConfirmView(SiteNameMixin, auth_views.PasswordResetConfirmVie
     template_name = "accounts/form_page.html"
     success_url = reverse_lazy("accounts:password_reset_complete")
     extra_context = {"title": "设置新密码", "submit_label": "保存新密码"}
-
-
-@login_required
-def dashboard(request):
-    from incubator.selectors import incubations_for_member
-    from orgs.selectors import memberships_for_user
-    from orgs.services import pending_invitations_for
-
-    context = {
-        "memberships": memberships_for_user(request.user),
-        "invitations": pending_invitations_for(request.user),
-        "active_org_id": request.session.get("active_org"),
-        "notifications": notifications_for(request.user)[:5],
-        "incubations": incubations_for_member(request.user)[:10],
-    }
-    return render(request, "accounts/dashboard.html", context)

@@ -4,14 +4,14 @@ from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
 
-from accounts import views as account_views
+from portal import views as portal_views
 
 urlpatterns = [
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/", include("accounts.urls")),
-    path("me/", account_views.dashboard, name="dashboard"),
+    path("me/", portal_views.dashboard, name="dashboard"),
     path("me/", include("core.urls")),
     path("me/orgs/", include("orgs.urls")),
     path("me/incubation/", include("incubator.urls")),

@@ -3,7 +3,7 @@
 from django.urls import reverse
 from wagtail import hooks
 
-from . import jobs
+from . import dashboard, jobs  # noqa: F401  (dashboard: importing it registers its hooks)
 from .admin_ui import PermissionMenuItem
 
 
