@@ -1,33 +1,31 @@
 """Excel export of the registry: exactly what the staff list shows.
 
 The rows are `organisations_for_staff(user)` (the user's region subtree) narrowed by the
-same `RegistryFilterForm`/`filter_registry` as the admin list, so an export never holds
-more than the screen. The first columns are the import template's, with the same headers,
+admin list's own `RegistryFilterSet` (`registry_filter`), so an export never holds more
+than the screen. Every cell is written through core.excel, so text is never a formula. The first columns are the import template's, with the same headers,
 so an exported file can be corrected and imported back; status, grade and inspection
 columns follow (the importer ignores them). 开户银行/账户名称/银行账号 are included only for
 users who may change organisations (`orgs.change_organisation`).
 """
-
-import io
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.utils import timezone
 
 from accounts.models import Region
-from accounts.selectors import regions_for
 from core.errors import UserError
+from core.excel import DATE, DATETIME, MONEY, Sheet, new_workbook, workbook_bytes
 from core.jobs import JobError, JobOutcome, job_progress, job_runner, job_start
 
-from .filters import RegistryFilterForm, filter_registry
+from .filters import REGISTRY_FILTER_KEYS, RegistryFilterSet
 from .imports import COLUMNS
-from .models import AnnualInspection, OrganisationStatus, OrgType
+from .models import AnnualInspection, Organisation, OrganisationStatus, OrgType
 from .selectors import organisations_for_staff
 
 EXPORT_PERMISSION = "orgs.export_organisation"
 BANK_PERMISSION = "orgs.change_organisation"
 BANK_KEYS = {"bank_name", "bank_account_name", "bank_account"}
-FILTER_KEYS = tuple(RegistryFilterForm.base_fields)
+FILTER_KEYS = REGISTRY_FILTER_KEYS
 
 
 class ExportError(UserError):
@@ -43,38 +41,29 @@ def can_see_bank(user) -> bool:
 
 
 def clean_filters(querydict) -> dict:
-    """Keep only the registry filters from a request's GET (JSON-serialisable, for params)."""
+    """Keep only the registry filters from a request's query or POST data (JSON-serialisable, for params)."""
     return {k: querydict.get(k, "") for k in FILTER_KEYS if querydict.get(k, "") not in ("", None)}
+
+
+def registry_filter(user, filters: dict) -> RegistryFilterSet:
+    """The registry list's own FilterSet over the user's scoped registry: the one place the
+    export's rows are chosen, so an export holds exactly what the list shows."""
+    return RegistryFilterSet(filters or {}, queryset=organisations_for_staff(user), user=user)
 
 
 def export_queryset(user, filters: dict) -> QuerySet:
     """The user's scoped registry narrowed by the list filters. Raises ExportError in Chinese
     when a filter is invalid (e.g. a region outside the user's scope)."""
-    form = RegistryFilterForm(data=filters or {}, regions=regions_for(user))
-    if not form.is_valid():
+    filterset = registry_filter(user, filters)
+    if not filterset.is_valid():
+        form = filterset.form
         problems = "；".join(f"{form.fields[k].label}：{'、'.join(v)}" for k, v in form.errors.items())
         raise ExportError(f"筛选条件无效：{problems}")
-    qs = filter_registry(organisations_for_staff(user), form.cleaned_data)
-    return qs.prefetch_related("service_areas").order_by("region__path", "name", "pk")
+    return filterset.qs.prefetch_related("service_areas").order_by("region__path", "name", "pk")
 
 
 def filter_description(filters: dict) -> str:
-    form = RegistryFilterForm(data=filters or {}, regions=Region.objects.all())
-    if not form.is_valid():
-        return ""
-    parts = []
-    for key, value in form.cleaned_data.items():
-        if value in ("", None):
-            continue
-        field = form.fields[key]
-        if key == "region":
-            shown = value.name
-        elif hasattr(field, "choices"):
-            shown = dict(field.choices).get(value, value)
-        else:
-            shown = value
-        parts.append(f"{field.label}：{shown}")
-    return "，".join(parts)
+    return RegistryFilterSet(filters or {}, queryset=Organisation.objects.none()).description()
 
 
 def _region_names() -> dict[int, str]:
@@ -118,56 +107,32 @@ def export_columns(user) -> list[tuple[str, object]]:
     return columns
 
 
+WIDTHS = {"名称": 36, "住所": 30, "简介": 40, "统一社会信用代码": 22, "银行账号": 24, "所属区域": 24}
+FORMATS = {"成立日期": DATE, "认证时间": DATETIME, "更新时间": DATETIME, "注册资金": MONEY}
+
+
 def export_workbook(user, filters: dict, *, progress=None) -> tuple[bytes, int]:
     """Write the filtered, scoped registry to .xlsx (write-only mode). Returns (bytes, rows)."""
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Font
-    from openpyxl.utils import get_column_letter
-
     progress = progress or (lambda done, total: None)
     qs = export_queryset(user, filters)
     total = qs.count()
     progress(0, total)
     columns = export_columns(user)
     ctx = {"regions": _region_names()}
+    headers = [header for header, _ in columns]
 
-    wb = Workbook(write_only=True)
-    ws = wb.create_sheet("社会组织")
-    widths = {"名称": 36, "住所": 30, "简介": 40, "统一社会信用代码": 22, "银行账号": 24, "所属区域": 24}
-    for i, (header, _) in enumerate(columns, start=1):
-        ws.column_dimensions[get_column_letter(i)].width = widths.get(header, 14)
-    ws.freeze_panes = "B2"
-    bold = Font(bold=True)
-    head = []
-    for header, _ in columns:
-        cell = WriteOnlyCell(ws, value=header)
-        cell.font = bold
-        head.append(cell)
-    ws.append(head)
-
-    date_cols = {i for i, (h, _) in enumerate(columns) if h == "成立日期"}
-    time_cols = {i for i, (h, _) in enumerate(columns) if h in ("认证时间", "更新时间")}
-    money_cols = {i for i, (h, _) in enumerate(columns) if h == "注册资金"}
-    done = 0
+    wb = new_workbook()
+    sheet = Sheet(
+        wb,
+        "社会组织",
+        headers,
+        widths=[WIDTHS.get(h, 14) for h in headers],
+        formats={i: FORMATS[h] for i, h in enumerate(headers) if h in FORMATS},
+    )
     for org in qs.iterator(chunk_size=2000):
-        row = []
-        for i, (_, getter) in enumerate(columns):
-            value = getter(org, ctx)
-            if i in date_cols or i in time_cols or i in money_cols:
-                cell = WriteOnlyCell(ws, value=value)
-                cell.number_format = (
-                    "yyyy-mm-dd" if i in date_cols else "yyyy-mm-dd hh:mm" if i in time_cols else "#,##0.00"
-                )
-                row.append(cell)
-            else:
-                row.append(value)
-        ws.append(row)
-        done += 1
-        progress(done, total)
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue(), done
+        sheet.append([getter(org, ctx) for _, getter in columns])
+        progress(sheet.rows, total)
+    return workbook_bytes(wb), sheet.rows
 
 
 @job_runner
@@ -176,10 +141,7 @@ def export_job(job) -> JobOutcome:
     if not can_export(user):
         raise JobError("您没有导出社会组织名录的权限。")
     filters = job.params.get("filters", {})
-    try:
-        content, rows = export_workbook(user, filters, progress=lambda d, t: job_progress(job, d, t))
-    except ExportError as e:
-        raise JobError(e.message)
+    content, rows = export_workbook(user, filters, progress=lambda d, t: job_progress(job, d, t))
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     described = filter_description(filters)
     notes = [f"筛选条件：{described}" if described else "筛选条件：无（您管辖范围内的全部组织）"]

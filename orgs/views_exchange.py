@@ -2,28 +2,28 @@
 
     /admin/orgs/import/            upload an .xlsx; runs as a background job
     /admin/orgs/import/template/   the template with Chinese headers and an example row
-    /admin/orgs/export/?<filters>  export the filtered registry; runs as a background job
+    /admin/orgs/export/            GET: choose filters (prefilled from ?<filters>);
+                                   POST: export the filtered registry as a background job
 
 Both jobs end on /admin/jobs/<pk>/ (core.jobs), where progress and the result file are."""
 
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path
-from django.utils.http import content_disposition_header
 
-from accounts.selectors import regions_for
+from core.errors import UserError
+from core.excel import xlsx_response
 from core.files import SafeFileField
 from core.jobs import job_start
 from core.models import BackgroundJob
 
-from .exports import ExportError, can_export, clean_filters, export_start
-from .filters import RegistryFilterForm
+from .exports import FILTER_KEYS, can_export, clean_filters, export_start
+from .filters import RegistryFilterSet
 from .imports import IMPORT_REASON, MAX_ROWS, TEMPLATE_FILENAME, can_import, import_job, template_workbook
+from .models import Organisation
 
-XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 IMPORT_MAX_BYTES = 20 * 1024 * 1024
 
 
@@ -68,25 +68,27 @@ def import_view(request):
 
 def template_view(request):
     _require(can_import(request.user), "您没有批量导入社会组织的权限。")
-    response = HttpResponse(template_workbook(request.user), content_type=XLSX_MIME)
-    response["Content-Disposition"] = content_disposition_header(True, TEMPLATE_FILENAME)
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return xlsx_response(template_workbook(request.user), TEMPLATE_FILENAME)
 
 
 def export_view(request):
-    """With no query string: a small form to choose filters. With one (from the registry
-    list's 导出 link, or that form): start the export job and go to its page."""
+    """GET shows the filter form, prefilled from the query string (the registry list's 导出
+    link lands here), and starts nothing. POST starts the export job and goes to its page.
+    The filters come from the POST data or, for a bare button posting to this URL with
+    the list's query (`?org_type=…`), from the query string."""
     _require(can_export(request.user), "您没有导出社会组织名录的权限。")
-    if request.GET:
-        filters = clean_filters(request.GET)
+    if request.method == "POST":
+        source = request.POST if any(k in request.POST for k in FILTER_KEYS) else request.GET
+        filters = clean_filters(source)
         try:
             job = export_start(user=request.user, filters=filters)
-        except ExportError as e:
+        except UserError as e:
             messages.error(request, e.message)
         else:
             return redirect(job.get_absolute_url())
-    form = RegistryFilterForm(data=request.GET or None, regions=regions_for(request.user))
+    else:
+        source = request.GET
+    form = RegistryFilterSet(source or None, queryset=Organisation.objects.none(), user=request.user).form
     return render(request, "orgs/exchange/export.html", {"form": form, "page_title": "导出社会组织名录"})
 
 

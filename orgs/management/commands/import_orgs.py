@@ -13,8 +13,9 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from core.errors import UserError
 from core.files import sniff
-from orgs.imports import ImportFileError, can_import, import_organisations
+from orgs.imports import can_import, import_organisations
 
 
 class Command(BaseCommand):
@@ -50,7 +51,7 @@ class Command(BaseCommand):
         try:
             with path.open("rb") as f:
                 result = import_organisations(f, user=user, progress=progress)
-        except ImportFileError as e:
+        except UserError as e:
             raise CommandError(e.message)
 
         self.stdout.write(self.style.SUCCESS(result.summary_text()))
