@@ -3,17 +3,15 @@ Excel download, for users with incubator.view_incubationbase. Both cover the bas
 user's region subtree only (a street operator sees the street's workstation and the
 community studios below it; the city sees everything)."""
 
-from urllib.parse import quote
-
-from django.http import HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
+from django.views.decorators.http import require_POST
 from wagtail import hooks
 from wagtail.admin.auth import permission_required
-from wagtail.admin.widgets.button import HeaderButton
 
 from accounts.selectors import scope
+from core.excel import export_button, xlsx_response
 
 from . import exports
 from .figures import (
@@ -74,7 +72,7 @@ def dashboard(request):
             {"url": "", "label": "孵化数据"},
         ],
         "header_buttons": [
-            HeaderButton("导出 Excel", reverse("incubator_figures:export"), icon_name="download"),
+            export_button(reverse("incubator_figures:export")),
         ],
         "scope_label": "全市" if request.user.is_superuser or region is None else region.full_name,
         "base_count": len(frames.bases),
@@ -88,13 +86,11 @@ def dashboard(request):
     return TemplateResponse(request, "incubator/figures/dashboard.html", context)
 
 
+@require_POST  # a download, but never on a GET (links, prefetching, crawlers)
 @permission_required(VIEW_PERMISSION)
 def export(request):
     data = exports.figures_workbook(load_frames(bases_in_scope(request.user)))
-    response = HttpResponse(data, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-    filename = f"孵化基地数据-{timezone.localdate():%Y%m%d}.xlsx"
-    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(filename)}"
-    return response
+    return xlsx_response(data, f"孵化基地数据-{timezone.localdate():%Y%m%d}.xlsx")
 
 
 urlpatterns = [

@@ -163,6 +163,10 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 30 * 1024 * 1024
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+# Background jobs (core.jobs): a running job with no progress for this long lost its worker;
+# jobs and their files are deleted after JOBS_KEEP_DAYS (manage.py prune_jobs, run daily).
+JOBS_STALE_MINUTES = 30
+JOBS_KEEP_DAYS = 30
 
 EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "公益创投管理平台 <noreply@example.org>")
