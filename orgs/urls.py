@@ -13,5 +13,7 @@ urlpatterns = [
     path("<int:pk>/documents/<int:doc_pk>/", views.document_download, name="document_download"),
     path("<int:pk>/invite/", views.member_invite, name="invite"),
     path("<int:pk>/change/", views.change_request, name="change_request"),
+    path("invitations/<int:pk>/", views.invitation_detail, name="invitation"),
+    path("invitations/<int:pk>/code/", views.invitation_code, name="invitation_code"),
     path("invitations/<int:pk>/accept/", views.invitation_accept, name="invitation_accept"),
 ]

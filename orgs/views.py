@@ -4,8 +4,10 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from accounts import verification
 from core.files import serve_private
 from core.ui import apply_errors, error_text
 from core.workflow import WorkflowError
@@ -72,7 +74,7 @@ def organisation_detail(request, pk, upload_form=None, invite_form=None, change_
         "is_leader": role == Membership.Role.LEADER,
         "documents": documents_with_history(org),
         "members": org.memberships.select_related("user"),
-        "invitations": org.invitations.filter(accepted_at__isnull=True),
+        "invitations": org.invitations.filter(status=Invitation.Status.PENDING),
         "missing_documents": services.missing_documents(org),
         "eligibility": eligibility(org) if org.status == OrganisationStatus.VERIFIED else None,
         "upload_form": upload_form or DocumentUploadForm(),
@@ -132,7 +134,7 @@ def member_invite(request, pk):
     form = InvitationForm(request.POST)
     if form.is_valid():
         try:
-            services.member_invite(
+            inv = services.member_invite(
                 org=org,
                 by=request.user,
                 role=form.cleaned_data["role"],
@@ -142,19 +144,75 @@ def member_invite(request, pk):
         except ValidationError as exc:
             apply_errors(form, exc)
         else:
-            messages.success(request, "邀请已发出。对方登录后在工作台接受即可加入。")
+            messages.success(
+                request, "邀请已发出。对方登录后在工作台接受即可加入。接受时须输入发送到该手机号（邮箱）的验证码。"
+            )
+            if not inv.code_sent:
+                messages.warning(request, "发往该号码的验证码过多，本次未发送；对方可稍后在工作台自行获取验证码。")
             return redirect("orgs:detail", org.pk)
     return organisation_detail(request, pk, invite_form=form, status=400)
+
+
+def _invitation_page(request, inv, form=None, status=200):
+    """The code entry page of an invitation addressed to the user: nothing of the
+    organisation but its name is shown until the code is typed back."""
+    scope, destination = inv.verification_scope, inv.destination
+    channel = "手机号" if inv.mobile else "电子邮箱"
+    context = {
+        "title": f"加入 {inv.organisation.name}",
+        "intro": f"{inv.invited_by.get_full_name()} 邀请您担任“{inv.get_role_display()}”。"
+        f"为确认该{channel}确属本人，请输入发送到该{channel}的验证码。验证通过后才能查看组织资料。",
+        "destination": verification.mask(destination),
+        "form": form or verification.CodeForm(),
+        "action_url": reverse("orgs:invitation_accept", args=[inv.pk]),
+        "resend_url": reverse("orgs:invitation_code", args=[inv.pk]),
+        "resend_wait": verification.resend_wait_seconds(scope=scope, destination=destination),
+        "code_sent": verification.has_live_code(scope=scope, destination=destination),
+        "submit_label": "验证并加入",
+    }
+    return render(request, "accounts/verify_code.html", context, status=status)
+
+
+def _addressed_invitation(request, pk) -> Invitation:
+    inv = get_object_or_404(Invitation.objects.select_related("organisation", "invited_by"), pk=pk)
+    if inv.status != Invitation.Status.PENDING or not inv.is_addressed_to(request.user):
+        raise PermissionDenied("该邀请不是发给您的，或已被接受。")
+    return inv
+
+
+@login_required
+def invitation_detail(request, pk):
+    return _invitation_page(request, _addressed_invitation(request, pk))
+
+
+@require_POST
+@login_required
+def invitation_code(request, pk):
+    inv = _addressed_invitation(request, pk)
+    try:
+        services.invitation_send_code(invitation=inv, by=request.user)
+    except verification.VerificationError as exc:
+        messages.error(request, error_text(exc))
+    else:
+        messages.success(request, f"验证码已发送至 {verification.mask(inv.destination)}，10分钟内有效。")
+    return redirect("orgs:invitation", inv.pk)
 
 
 @require_POST
 @login_required
 def invitation_accept(request, pk):
-    inv = get_object_or_404(Invitation.objects.select_related("organisation"), pk=pk)
-    m = services.invitation_accept(invitation=inv, by=request.user)
-    request.session["active_org"] = m.organisation_id
-    messages.success(request, f"您已加入 {m.organisation.name}。")
-    return redirect("orgs:detail", m.organisation_id)
+    inv = _addressed_invitation(request, pk)
+    form = verification.CodeForm(request.POST)
+    if form.is_valid():
+        try:
+            m = services.invitation_accept(invitation=inv, by=request.user, code=form.cleaned_data["code"])
+        except verification.VerificationError as exc:
+            form.add_error("code", error_text(exc))
+        else:
+            request.session["active_org"] = m.organisation_id
+            messages.success(request, f"您已加入 {m.organisation.name}。")
+            return redirect("orgs:detail", m.organisation_id)
+    return _invitation_page(request, inv, form=form, status=400)
 
 
 @require_POST

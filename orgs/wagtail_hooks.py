@@ -14,7 +14,9 @@ from .exchange_hooks import ORGS_MENU_HOOK  # importing it also registers import
 
 @hooks.register("register_admin_urls")
 def register_orgs_admin_urls():
-    return [path("orgs/", include((views_admin.urlpatterns, "orgs_admin")))]
+    from .views_members_admin import urlpatterns as members  # before review/<pk>/<action>/, which would match it
+
+    return [path("orgs/", include((members + views_admin.urlpatterns, "orgs_admin")))]
 
 
 @hooks.register("register_admin_menu_item")

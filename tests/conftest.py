@@ -24,5 +24,32 @@ def _clear_cache():
     yield
 
 
+@pytest.fixture(autouse=True)
+def _clear_sms_outbox():
+    from accounts import sms
+
+    sms.outbox.clear()
+    yield
+
+
+@pytest.fixture
+def sent_code():
+    """`sent_code(to)`: the one-time code in the last text message (or e-mail) sent to `to`."""
+    import re
+
+    from django.core import mail
+
+    from accounts import sms
+
+    def last(to: str) -> str:
+        bodies = (
+            [m.body for m in mail.outbox if to in m.to] if "@" in to else [m.body for m in sms.outbox if m.to == to]
+        )
+        assert bodies, f"nothing was sent to {to}"
+        return re.search(r"验证码\s*(\d{6})", bodies[-1]).group(1)
+
+    return last
+
+
 def pytest_report_header(config):
     return f"database: {settings.DATABASES['default']['ENGINE']}"

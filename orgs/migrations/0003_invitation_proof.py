@@ -28,7 +28,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='invitation',
             name='status',
-            field=django_fsm.FSMField(choices=[('pending', '待验证'), ('accepted', '已加入')], default='pending', max_length=10, protected=True, verbose_name='状态'),
+            field=django_fsm.FSMField(choices=[('pending', '待验证'), ('accepted', '已加入'), ('withdrawn', '已撤回')], default='pending', max_length=10, protected=True, verbose_name='状态'),
         ),
         migrations.RunPython(mark_accepted, migrations.RunPython.noop),
     ]

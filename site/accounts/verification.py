@@ -10,6 +10,7 @@ destination. This module knows no domain app: callers pass the scope and the wor
 import datetime
 import secrets
 
+from django import forms
 from django.core.mail import send_mail
 from django.db.models import F
 from django.utils import timezone
@@ -67,6 +68,12 @@ def resend_wait_seconds(*, scope: str, destination: str) -> int:
         return 0
     wait = (last.created_at + RESEND_INTERVAL - timezone.now()).total_seconds()
     return max(0, int(wait + 0.999))
+
+
+def has_live_code(*, scope: str, destination: str) -> bool:
+    """Whether a code sent for this scope may still be typed in (not used, expired or dead)."""
+    row = latest_code(scope=scope, destination=destination)
+    return bool(row and row.used_at is None and row.attempts < MAX_ATTEMPTS and row.expires_at > timezone.now())
 
 
 def code_send(*, scope: str, destination: str, message: str, subject: str = "验证码") -> VerificationCode:
@@ -131,3 +138,17 @@ def code_check(*, scope: str, destination: str, code: str) -> None:
         raise VerificationError(f"验证码不正确，还可以再试{left}次。")
     if not VerificationCode.objects.filter(pk=row.pk, used_at__isnull=True).update(used_at=timezone.now()):
         raise VerificationError("该验证码已经用过，请重新获取验证码。")
+
+
+class CodeForm(forms.Form):
+    """The one field of every code entry page (accounts/verify_code.html)."""
+
+    code = forms.CharField(
+        label="验证码",
+        max_length=12,
+        error_messages={"required": f"请输入收到的{CODE_DIGITS}位数字验证码。"},
+        widget=forms.TextInput(
+            attrs={"inputmode": "numeric", "autocomplete": "one-time-code", "pattern": "[0-9 ]*", "autofocus": True}
+        ),
+        help_text=f"{CODE_DIGITS}位数字，{int(CODE_TTL.total_seconds() // 60)}分钟内有效。",
+    )

@@ -563,7 +563,7 @@ def test_documents_cannot_change_under_review_or_by_outsiders(org, leader, manag
 
 
 def test_an_invitation_by_mobile_is_accepted_by_the_owner_of_that_number(
-    org, leader, django_capture_on_commit_callbacks, mailoutbox
+    org, leader, django_capture_on_commit_callbacks, mailoutbox, sent_code
 ):
     invitee = applicant(mobile="13955556666")
     with django_capture_on_commit_callbacks(execute=True):
@@ -572,7 +572,7 @@ def test_an_invitation_by_mobile_is_accepted_by_the_owner_of_that_number(
     assert [m.to for m in mailoutbox] == [[invitee.email]]
     assert list(services.pending_invitations_for(invitee)) == [inv]
 
-    membership = services.invitation_accept(invitation=inv, by=invitee)
+    membership = services.invitation_accept(invitation=inv, by=invitee, code=sent_code("13955556666"))
 
     assert (membership.organisation, membership.user, membership.role) == (org, invitee, Membership.Role.FINANCE)
     assert Invitation.objects.get(pk=inv.pk).accepted_at is not None
@@ -584,19 +584,19 @@ def test_an_invitation_cannot_be_accepted_by_someone_else(org, leader):
     inv = services.member_invite(org=org, by=leader, role=Membership.Role.CONTACT, mobile="13955556666")
     intruder = applicant()
     with pytest.raises(PermissionDenied, match="该邀请不是发给您的"):
-        services.invitation_accept(invitation=inv, by=intruder)
+        services.invitation_accept(invitation=inv, by=intruder, code="123456")
     with pytest.raises(PermissionDenied):
-        services.invitation_accept(invitation=inv, by=AnonymousUser())
+        services.invitation_accept(invitation=inv, by=AnonymousUser(), code="123456")
     assert not Membership.objects.filter(user=intruder).exists()
     assert Invitation.objects.get(pk=inv.pk).accepted_at is None
 
 
-def test_an_invitation_cannot_be_accepted_twice(org, leader):
+def test_an_invitation_cannot_be_accepted_twice(org, leader, sent_code):
     invitee = applicant(mobile="13955556666")
     inv = services.member_invite(org=org, by=leader, role=Membership.Role.CONTACT, mobile="13955556666")
-    services.invitation_accept(invitation=inv, by=invitee)
+    services.invitation_accept(invitation=inv, by=invitee, code=sent_code("13955556666"))
     with pytest.raises(PermissionDenied, match="已被接受"):
-        services.invitation_accept(invitation=inv, by=invitee)
+        services.invitation_accept(invitation=inv, by=invitee, code=sent_code("13955556666"))
     assert Membership.objects.filter(organisation=org, user=invitee).count() == 1
 
 

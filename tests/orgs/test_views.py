@@ -405,7 +405,7 @@ def test_nothing_is_editable_under_review(client, org_leader, regions, areas):
 # ---- members and the dashboard -------------------------------------------------------------------
 
 
-def test_invite_from_the_page_and_accept_from_the_dashboard(client, org_leader):
+def test_invite_from_the_page_and_accept_from_the_dashboard(client, org_leader, sent_code):
     org, _ = org_leader
     invitee = applicant(mobile="13955556666")
     response = client.post(
@@ -419,7 +419,7 @@ def test_invite_from_the_page_and_accept_from_the_dashboard(client, org_leader):
     assert f"{org.name} 邀请您担任“财务”" in dashboard
     assert f"{org.name} 邀请您加入" in dashboard  # the notification
     inv = org.invitations.get()
-    response = client.post(f"/me/orgs/invitations/{inv.pk}/accept/", follow=True)
+    response = client.post(f"/me/orgs/invitations/{inv.pk}/accept/", {"code": sent_code("13955556666")}, follow=True)
 
     assert f"您已加入 {org.name}。" in text(response)
     assert Membership.objects.get(organisation=org, user=invitee).role == Membership.Role.FINANCE
