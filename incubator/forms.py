@@ -7,6 +7,7 @@ from django.utils.html import format_html
 from wagtail.admin.forms import WagtailAdminModelForm
 
 from accounts.selectors import regions_for
+from core.forms import DateInput, limit_text_fields
 from orgs.models import REGISTERED_TYPES, OrgType
 
 from .models import (
@@ -18,7 +19,7 @@ from .models import (
     ServiceLog,
 )
 
-DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+DATE = DateInput()
 
 
 class OrganisationChoiceField(forms.ModelChoiceField):
@@ -63,10 +64,10 @@ class ApplicationForm(forms.Form):
     requested_services = forms.MultipleChoiceField(
         label="申请的服务", required=False, widget=forms.CheckboxSelectMultiple
     )
+    # no initial here: the view preselects only a kind of place the base still has free
     residence = forms.ChoiceField(
         label="入驻方式",
         choices=Residence.choices,
-        initial=Residence.DESK,
         widget=forms.RadioSelect,
         help_text="虚拟入驻不占用工位，可享受培训、督导等服务。",
     )
@@ -74,6 +75,11 @@ class ApplicationForm(forms.Form):
     def __init__(self, *args, base: IncubationBase, organisations, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["organisation"].queryset = organisations
+        if base.desks_free <= 0:
+            self.fields["residence"].help_text = (
+                "本基地目前没有空余工位：选择实体入驻需等有工位空出后才能入壳；"
+                "虚拟入驻不占用工位，可享受培训、督导等服务。"
+            )
         self.fields["requested_services"].choices = [(s, BaseService(s).label) for s in base.services]
         if not base.services:
             del self.fields["requested_services"]
@@ -151,6 +157,7 @@ class ServiceLogForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["date"].initial = timezone.localdate
+        limit_text_fields(self)
 
     def service_kwargs(self) -> dict:
         return dict(self.cleaned_data)
@@ -233,6 +240,7 @@ class IncubationBaseForm(WagtailAdminModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        limit_text_fields(self)
         for key, value in (self.instance.assessment_weights or {}).items():
             self.initial.setdefault(f"weight_{key}", value)
         user = self.for_user

@@ -156,22 +156,52 @@ def _member_role(user, incubation) -> str:
 # ---- screens ------------------------------------------------------------------------------------
 
 
+def _chosen_organisation(request, organisations):
+    """The organisation the applicant is acting for: ?org=, else the one last opened,
+    else their only one; None when that is not one of `organisations`."""
+    wanted = request.GET.get("org") or request.session.get("active_org")
+    by_pk = {str(o.pk): o for o in organisations}
+    if wanted and str(wanted) in by_pk:
+        return by_pk[str(wanted)]
+    return organisations[0] if len(organisations) == 1 else None
+
+
+def bases_nearest_first(bases, region) -> list:
+    """The bases whose region contains `region` (the organisation's community, street,
+    district, city), deepest first and marked `is_local`; then the others as they came."""
+    bases = list(bases)
+    if region is None:
+        return bases
+    for b in bases:
+        b.is_local = region.path.startswith(b.region.path)
+    return sorted(bases, key=lambda b: (0, -len(b.region.path)) if b.is_local else (1, 0))
+
+
 @login_required
 def index(request):
-    """我的孵化: the stays of my organisations, and the bases open for applications."""
-    bases = list(open_bases())
-    return render(
-        request,
-        "incubator/me/index.html",
-        {"incubations": incubations_for_member(request.user), "bases": bases, "org_id": request.GET.get("org", "")},
-    )
+    """我的孵化: the stays of my organisations, and the bases open for applications, those
+    where the organisation is based first."""
+    org = _chosen_organisation(request, list(_editable_organisations(request.user)))
+    bases = bases_nearest_first(open_bases(), org.region if org else None)
+    context = {
+        "incubations": incubations_for_member(request.user),
+        "bases": bases,
+        "org": org,
+        "org_id": org.pk if org else request.GET.get("org", ""),
+    }
+    return render(request, "incubator/me/index.html", context)
 
 
 @login_required
 def apply(request, base_pk):
     base = get_object_or_404(IncubationBase.objects.select_related("region", "parent"), pk=base_pk)
     organisations = _editable_organisations(request.user)
-    initial = {"residence": Residence.DESK if base.desks else Residence.VIRTUAL}
+    # preselect only a kind of place the base still has free
+    initial = {}
+    if base.desks_free > 0:
+        initial["residence"] = Residence.DESK
+    elif base.virtual_free > 0:
+        initial["residence"] = Residence.VIRTUAL
     preselect = request.GET.get("org") or request.session.get("active_org")
     choices = list(organisations.values_list("pk", flat=True))
     if preselect and str(preselect) in map(str, choices):

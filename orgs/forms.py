@@ -4,7 +4,9 @@ from django.core.validators import MaxLengthValidator
 
 from accounts.validators import normalise_mobile
 from core.files import DOCUMENT_KINDS, SafeFileField, human_size, validate_upload
+from core.forms import DateInput, limit_text_fields
 
+from .documents import upload_rule_for, uploadable_kinds
 from .models import DocumentKind, Invitation, LegalChangeRequest, Membership, Organisation
 from .validators import normalise_bank_account, normalise_uscc
 
@@ -48,7 +50,7 @@ class OrganisationForm(forms.ModelForm):
         model = Organisation
         fields = PROFILE_FIELDS
         widgets = {
-            "founded_on": forms.DateInput(attrs={"type": "date"}),
+            "founded_on": DateInput(),
             "service_areas": forms.CheckboxSelectMultiple,
             "introduction": forms.Textarea(attrs={"rows": 5}),
             "contact_phone": forms.TextInput(attrs={"type": "tel", "inputmode": "numeric"}),
@@ -67,6 +69,9 @@ class OrganisationForm(forms.ModelForm):
         self.fields["region"].label_from_instance = lambda r: ("\u3000" * (r.depth - 3)) + r.name
         accept_separators(self.fields["contact_phone"])
         accept_separators(self.fields["bank_account"])
+        limit_text_fields(self)
+        if self.instance.pk is None:
+            self.fields["bank_account_name"].help_text = "对公账户的户名，通常就是组织名称；不填则按组织名称保存。"
         if lock_legal:
             for name in ("name", "org_type", "uscc"):
                 self.fields[name].disabled = True
@@ -80,6 +85,14 @@ class OrganisationForm(forms.ModelForm):
 
     def clean_bank_account(self):
         return normalise_bank_account(self.cleaned_data.get("bank_account", ""))
+
+    def clean(self):
+        cleaned = super().clean()
+        # a new organisation's 对公账户 is in its own name: spare typing it twice
+        has_bank = cleaned.get("bank_name") or cleaned.get("bank_account")
+        if self.instance.pk is None and has_bank and cleaned.get("name") and not cleaned.get("bank_account_name"):
+            cleaned["bank_account_name"] = cleaned["name"]
+        return cleaned
 
     def clean_logo(self):
         logo = self.cleaned_data.get("logo")
@@ -97,11 +110,16 @@ class OrganisationForm(forms.ModelForm):
 
 
 class DocumentUploadForm(forms.Form):
+    """Offers only the kinds the member's role may upload (orgs.documents), and says why."""
+
     kind = forms.ChoiceField(label="材料类型", choices=DocumentKind.choices)
     file = SafeFileField(label="文件", kinds=DOCUMENT_KINDS)
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, role: str | None = None, **kwargs):
         super().__init__(*args, **kwargs)
+        allowed = uploadable_kinds(role)
+        self.fields["kind"].choices = [c for c in DocumentKind.choices if c[0] in allowed]
+        self.fields["kind"].help_text = upload_rule_for(role)
         # the limit is a setting: say what it is now, not what it was when this was written
         self.fields[
             "file"

@@ -23,9 +23,16 @@ def _member_org(request, pk, roles=None) -> tuple[Organisation, str]:
     return org, services.require_member(request.user, org, roles)
 
 
+def _from_account(user) -> dict:
+    """What a new organisation's contact fields start with: the account's own name, mobile
+    and e-mail (only those the account has)."""
+    values = {"contact_name": user.name, "contact_phone": user.mobile, "email": user.email}
+    return {k: v for k, v in values.items() if v}
+
+
 @login_required
 def organisation_create(request):
-    form = OrganisationForm(request.POST or None, request.FILES or None)
+    form = OrganisationForm(request.POST or None, request.FILES or None, initial=_from_account(request.user))
     if request.method == "POST" and form.is_valid():
         try:
             org = services.organisation_create(
@@ -77,7 +84,7 @@ def organisation_detail(request, pk, upload_form=None, invite_form=None, change_
         "invitations": org.invitations.filter(status=Invitation.Status.PENDING),
         "missing_documents": services.missing_documents(org),
         "eligibility": eligibility(org) if org.status == OrganisationStatus.VERIFIED else None,
-        "upload_form": upload_form or DocumentUploadForm(),
+        "upload_form": upload_form or DocumentUploadForm(role=role),
         "invite_form": invite_form or InvitationForm(),
         "change_form": change_form
         or ChangeRequestForm(initial={"name": org.name, "org_type": org.org_type, "uscc": org.uscc}),
@@ -102,8 +109,8 @@ def organisation_submit(request, pk):
 @require_POST
 @login_required
 def document_upload(request, pk):
-    org, _ = _member_org(request, pk)
-    form = DocumentUploadForm(request.POST, request.FILES)
+    org, role = _member_org(request, pk)
+    form = DocumentUploadForm(request.POST, request.FILES, role=role)
     if form.is_valid():
         try:
             doc = services.document_upload(
