@@ -2,13 +2,15 @@
 rules (capacity, checklist, one open stay) and their messages are shown as they are."""
 
 from django import forms
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.html import format_html
 from wagtail.admin.forms import WagtailAdminModelForm
 
-from accounts.selectors import regions_for
+from accounts.selectors import regions_for, scope_q
 from core.forms import DateInput, limit_text_fields
-from orgs.models import REGISTERED_TYPES, OrgType
+from orgs.models import REGISTERED_TYPES, Organisation, OrgType
+from orgs.selectors import PUBLIC_Q
 
 from .models import (
     ASSESSMENT_DIMENSIONS,
@@ -244,17 +246,39 @@ class IncubationBaseForm(WagtailAdminModelForm):
         for key, value in (self.instance.assessment_weights or {}).items():
             self.initial.setdefault(f"weight_{key}", value)
         user = self.for_user
-        if "region" in self.fields and user is not None and not user.is_superuser:
-            self.fields["region"].queryset = regions_for(user)
+        if "region" in self.fields:
+            if user is not None and not user.is_superuser:
+                self.fields["region"].queryset = regions_for(user)
+            self.fields["region"].error_messages |= {
+                "required": "请选择基地所在区域。",
+                "invalid_choice": "所选区域不在您的管辖范围内，请从列表中选择您所辖的区域。",
+            }
         if "parent" in self.fields:
             self.fields["parent"].queryset = IncubationBase.objects.exclude(pk=self.instance.pk).order_by(
                 "level", "name"
             )
         if "operator_org" in self.fields:
-            self.fields["operator_org"].queryset = self.fields["operator_org"].queryset.order_by("name")
+            choices = Organisation.objects.filter(self._operator_choices(user))
+            self.fields["operator_org"].queryset = choices.order_by("name")
+            self.fields["operator_org"].help_text = "只列出您辖区内已通过登记审核的社会组织。"
+
+    def _operator_choices(self, user) -> Q:
+        """Verified organisations in the user's scope (another district's drafts are not
+        theirs to see), plus the one already saved, so saving unchanged loses nothing."""
+        allowed = PUBLIC_Q
+        in_scope = scope_q(user) if user is not None else Q(pk__in=[])
+        if in_scope is not None:
+            allowed &= in_scope
+        if self.instance.operator_org_id:
+            allowed |= Q(pk=self.instance.operator_org_id)
+        return allowed
 
     def clean(self):
         data = super().clean()
+        if "region" not in data:
+            # no valid region (empty or outside the scope: its field says so): the parent
+            # cannot be checked against it, and the model's check would fail on it
+            data.pop("parent", None)
         weights = {k: data.get(f"weight_{k}") for k in ASSESSMENT_DIMENSIONS}
         if None not in weights.values():
             total = sum(weights.values())

@@ -94,8 +94,8 @@ class IncubationBaseViewSet(ScopedModelViewSet):
         base_form_class=IncubationBaseForm,
     )
 
-    def scope_queryset(self, queryset, request):
-        return super().scope_queryset(queryset, request).select_related("region", "parent")
+    def scope_queryset(self, queryset, user):
+        return super().scope_queryset(queryset, user).select_related("region", "parent")
 
 
 base_viewset = IncubationBaseViewSet("incubation_bases")

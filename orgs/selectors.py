@@ -6,10 +6,10 @@ import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from django.db.models import Exists, F, OuterRef, Prefetch, QuerySet, Subquery
+from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.shortcuts import get_object_or_404
 
-from accounts.selectors import scope
+from accounts.selectors import scope, scope_q
 from core.dates import chinese_date
 
 from .models import (
@@ -54,14 +54,33 @@ def organisations_for_staff(user) -> QuerySet:
     return scope(Organisation.objects.all(), user).select_related("region")
 
 
+def registry_for_staff(user, on: datetime.date | None = None) -> QuerySet:
+    """The staff registry list: `organisations_for_staff` with `valid_grade`, the 评估等级
+    in force (what the 评估等级 column shows; `latest_grade` may have expired)."""
+    return with_valid_grade(organisations_for_staff(user), on)
+
+
+PUBLIC_Q = Q(status=OrganisationStatus.VERIFIED)
+
+
 def public_organisations() -> QuerySet:
     """The public directory: verified organisations only."""
-    return Organisation.objects.filter(status=OrganisationStatus.VERIFIED)
+    return Organisation.objects.filter(PUBLIC_Q)
+
+
+def visible_q(user) -> Q | None:
+    """Organisations a staff user may see named: any in their scope, elsewhere only public
+    ones (None = no restriction, for a superuser)."""
+    in_scope = scope_q(user)
+    return None if in_scope is None else in_scope | PUBLIC_Q
 
 
 def with_valid_grade(qs: QuerySet, on: datetime.date | None = None) -> QuerySet:
     """Annotate `valid_grade`: the 评估等级 in force on `on` (None when the latest has
-    expired), in the same query. `latest_grade` alone would keep showing an expired grade."""
+    expired), in the same query. `latest_grade` alone would keep showing an expired grade.
+    A queryset already annotated (registry_for_staff, then a grade filter) is kept as is."""
+    if "valid_grade" in qs.query.annotations:
+        return qs
     on = on or datetime.date.today()
     grades = EvaluationGrade.objects.filter(
         organisation=OuterRef("pk"), awarded_on__lte=on, awarded_on__gt=_years_before(on, GRADE_VALID_YEARS)
@@ -238,9 +257,14 @@ def _comparable_name(name: str) -> str:
     return re.sub(r"[\W_]+", "", unicodedata.normalize("NFKC", name or "")).lower()
 
 
-def _name_index(exclude_pks=()) -> tuple[dict[int, str], dict[int, str]]:
-    """(pk → name, pk → comparable name) of every organisation: one query."""
-    names = dict(Organisation.objects.exclude(pk__in=list(exclude_pks)).order_by().values_list("pk", "name"))
+def _name_index(user, exclude_pks=()) -> tuple[dict[int, str], dict[int, str]]:
+    """(pk → name, pk → comparable name) of every organisation `user` may see named
+    (visible_q): one query."""
+    qs = Organisation.objects.exclude(pk__in=list(exclude_pks))
+    visible = visible_q(user)
+    if visible is not None:
+        qs = qs.filter(visible)
+    names = dict(qs.order_by().values_list("pk", "name"))
     return names, {pk: _comparable_name(name) for pk, name in names.items()}
 
 
@@ -254,11 +278,12 @@ def _matches(name: str, choices: dict[int, str], *, exclude_pk=None, limit: int,
     return [(pk, score) for _, score, pk in found if pk != exclude_pk][:limit]
 
 
-def similar_organisations(org: Organisation, limit: int = 5, threshold: int = SIMILAR_NAME_THRESHOLD) -> list:
-    """Other organisations (any region, any status) whose name is very close to `org`'s:
-    a warning for the verifier that this may be a duplicate or an imitation, never a block.
-    Each result carries `.similarity` (0–100). Two queries however large the registry."""
-    _, choices = _name_index(exclude_pks=[org.pk])
+def similar_organisations(org: Organisation, user, limit: int = 5, threshold: int = SIMILAR_NAME_THRESHOLD) -> list:
+    """Other organisations whose name is very close to `org`'s: a warning for the verifier
+    that this may be a duplicate or an imitation, never a block. Any status within `user`'s
+    scope, only public (verified) ones elsewhere: another district's drafts are not theirs
+    to see. Each result carries `.similarity` (0–100). Two queries however large the registry."""
+    _, choices = _name_index(user, exclude_pks=[org.pk])
     matches = _matches(org.name, choices, limit=limit, threshold=threshold)
     if not matches:
         return []
@@ -271,15 +296,16 @@ def similar_organisations(org: Organisation, limit: int = 5, threshold: int = SI
     return result
 
 
-def similar_name_flags(orgs, threshold: int = SIMILAR_NAME_THRESHOLD) -> dict[int, tuple[str, int]]:
+def similar_name_flags(orgs, user, threshold: int = SIMILAR_NAME_THRESHOLD) -> dict[int, tuple[str, int]]:
     """For a page of organisations: pk → (closest other organisation's name, score) where
-    one is at least `threshold` similar. One query for the whole page."""
+    one `user` may see (as for similar_organisations) is at least `threshold` similar.
+    One query for the whole page."""
     orgs = list(orgs)
     if not orgs:
         return {}
     from rapidfuzz import fuzz, process
 
-    names, choices = _name_index()
+    names, choices = _name_index(user)
     pks, keys = list(choices), list(choices.values())
     column = {pk: i for i, pk in enumerate(pks)}
     # one vectorised comparison of the whole page against the whole registry

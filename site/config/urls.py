@@ -4,9 +4,12 @@ from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
 
+from core.admin_scope import site_history_urlpatterns
 from portal import views as portal_views
 
 urlpatterns = [
+    # Wagtail's site-history report, region-scoped (core.admin_scope): before the admin's own URLs
+    path("admin/reports/site-history/", include(site_history_urlpatterns)),
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
     path("i18n/", include("django.conf.urls.i18n")),

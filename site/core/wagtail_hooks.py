@@ -3,7 +3,7 @@
 from django.urls import reverse
 from wagtail import hooks
 
-from . import dashboard, jobs  # noqa: F401  (dashboard: importing it registers its hooks)
+from . import admin_scope, dashboard, jobs  # noqa: F401  (admin_scope, dashboard: importing registers hooks)
 from .admin_ui import PermissionMenuItem
 
 

@@ -317,19 +317,21 @@ def test_similar_organisations_finds_close_names_only(regions):
     OrganisationFactory(name="鄂州市凤凰街道小候鸟留守儿童关爱中心", region=regions["fenghuang"])
     OrganisationFactory(name="华容镇海马爸比亲子成长协会", region=regions["huarong_town"])
 
-    found = similar_organisations(org)
+    city = staff(Role.CALL_MANAGER, regions["city"])
+    found = similar_organisations(org, city)
     assert [o.pk for o in found] == [full_width.pk, same_brand.pk]
     assert all(85 <= o.similarity <= 100 for o in found)
     assert found[0].similarity > found[1].similarity
-    assert similar_organisations(org, limit=1) == found[:1]
-    assert similar_name_flags([org])[org.pk][0] == full_width.name
+    assert similar_organisations(org, city, limit=1) == found[:1]
+    assert similar_name_flags([org], city)[org.pk][0] == full_width.name
 
 
 def test_similar_organisations_of_a_unique_name_is_empty(regions):
     org = OrganisationFactory(name="鄂州市绿水河湖保护协会", region=regions["fenghuang"])
     OrganisationFactory(name="鄂州市书香社区阅读服务中心", region=regions["fenghuang"])
-    assert similar_organisations(org) == []
-    assert similar_name_flags([org]) == {}
+    city = staff(Role.CALL_MANAGER, regions["city"])
+    assert similar_organisations(org, city) == []
+    assert similar_name_flags([org], city) == {}
 
 
 # ---- review page -------------------------------------------------------------------------------

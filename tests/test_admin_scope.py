@@ -1,0 +1,340 @@
+"""Region scope in every admin screen: a staff user of 鄂城区 holding every staff role sees
+and changes nothing of 华容区.
+
+`test_every_project_admin_url_*` walks the URL resolver under /admin/ and takes every URL
+that belongs to the project: a view built by a project viewset (a `ScopedModelViewSet`
+passes itself to its views; any other viewset is found by its URL namespace) or a view
+function or class of a project app. So a new viewset or screen is tested without a line
+here, as long as its objects are one of the models of `OUT_OF_REGION`; a URL with a
+parameter this module cannot fill fails the test, naming the URL.
+
+Then Wagtail's own screens: the site-history report, the admin API, the choosers and the
+editing-session pings."""
+
+import re
+
+import pytest
+from django.contrib.contenttypes.models import ContentType
+from django.urls import URLPattern, URLResolver, get_resolver
+from wagtail.admin.viewsets import viewsets as admin_viewsets
+from wagtail.models import ModelLogEntry
+
+from accounts.models import User
+from accounts.roles import ROLE_PERMISSIONS, Role
+from core.models import BackgroundJob
+from core.viewsets import ScopedModelViewSet
+from incubator import services as incubator_services
+from incubator.models import BaseLevel, Incubation, IncubationBase, IncubationStatus, Promotion
+from orgs.models import Organisation, OrganisationStatus
+from tests.factories import OrganisationFactory, UserFactory, applicant, staff
+from tests.incubator.factories import IncubationBaseFactory, base_operator, incubation_at
+
+pytestmark = pytest.mark.django_db
+
+PROJECT_APPS = ("accounts", "core", "cms", "orgs", "incubator", "grants", "portal")
+SECRET = "保密测试"  # in the name of every out-of-region object
+STAFF_ROLES = [Role.CALL_MANAGER, Role.BASE_OPERATOR, Role.AUDITOR, Role.FINANCE, Role.REVIEWER]
+
+
+# ---- the out-of-region objects (华容区) -----------------------------------------------------
+
+
+@pytest.fixture
+def far(regions):
+    """One object of each kind, all in 华容镇, all named with SECRET."""
+    town = regions["huarong_town"]
+    base = IncubationBaseFactory(name=f"华容镇{SECRET}共享工作站", region=town, level=BaseLevel.STREET)
+    studio = IncubationBaseFactory(name=f"华容{SECRET}社区工作室", region=town, level=BaseLevel.COMMUNITY, parent=base)
+    leader = applicant(name=f"{SECRET}负责人")
+    org = OrganisationFactory(name=f"华容镇{SECRET}草稿协会", region=town, status=OrganisationStatus.SUBMITTED)
+    org.memberships.create(user=leader, role="leader")
+    operator = base_operator(studio, name=f"{SECRET}站长")
+    resident = OrganisationFactory(name=f"华容镇{SECRET}在孵协会", region=town)
+    resident.memberships.create(user=leader, role="leader")
+    incubation = incubation_at(studio, resident, IncubationStatus.IN_INCUBATION, by=operator, applicant=leader)
+    promotion = incubator_services.promotion_recommend(incubation=incubation, by=operator, reason="成长很快。")
+    applied = incubation_at(base, org, IncubationStatus.APPLIED, applicant=leader)
+    job = BackgroundJob.objects.create(kind="export", title=f"{SECRET}导出", runner="x", created_by=operator)
+    return {
+        IncubationBase: base,
+        Organisation: org,
+        Incubation: applied,
+        Promotion: promotion,
+        BackgroundJob: job,
+        User: operator,
+        "studio": studio,
+    }
+
+
+#: the model of each project URL that is not built by a viewset, by URL-name prefix
+URL_MODELS = {
+    "jobs:": BackgroundJob,
+    "orgs_admin:review": Organisation,
+    "orgs_admin:document_preview": Organisation,
+    "incubator_admin:incubation": Incubation,
+    "incubator_admin:promotion": Promotion,
+}
+
+
+@pytest.fixture
+def outsider(regions):
+    """鄂城区 staff holding every staff role: anything of 华容区 they reach is a scope hole."""
+    return UserFactory(name="鄂城区全能员工", region=regions["echeng"], roles=STAFF_ROLES)
+
+
+# ---- enumerating the URLs ----------------------------------------------------------------
+
+
+def _walk(patterns, route="", namespaces=()):
+    for p in patterns:
+        if isinstance(p, URLResolver):
+            ns = (*namespaces, p.namespace) if p.namespace else namespaces
+            yield from _walk(p.url_patterns, route + str(p.pattern), ns)
+        elif isinstance(p, URLPattern):
+            yield route + str(p.pattern), ":".join((*namespaces, p.name or "")), p.callback
+
+
+def _project_viewsets_by_namespace():
+    found = {}
+    for vs in admin_viewsets.viewsets:
+        if type(vs).__module__.split(".")[0] in PROJECT_APPS and getattr(vs, "model", None) is not None:
+            found[getattr(vs, "url_namespace", vs.name)] = vs
+    return found
+
+
+def project_admin_urls():
+    """(route, url name, model or None, viewset or None) of every project URL under /admin/."""
+    get_resolver().url_patterns  # noqa: B018  (imports the hooks: the viewsets register)
+    by_namespace = _project_viewsets_by_namespace()
+    rows = []
+    for route, name, callback in _walk(get_resolver().url_patterns):
+        if not route.startswith("admin/"):
+            continue
+        viewset = getattr(callback, "view_initkwargs", {}).get("scoped_viewset")
+        viewset = viewset or by_namespace.get(name.rsplit(":", 1)[0])
+        view = getattr(callback, "view_class", callback)
+        if viewset is None and view.__module__.split(".")[0] not in PROJECT_APPS:
+            continue
+        model = viewset.model if viewset is not None else None
+        if model is None:
+            model = next((m for prefix, m in URL_MODELS.items() if name.startswith(prefix)), None)
+        rows.append((route, name, model, viewset))
+    return rows
+
+
+def _fill(route, obj):
+    """The URL with its parameters filled in for `obj`; None if one cannot be filled."""
+    values = {"pk": obj.pk, "object_id": obj.pk}
+    if isinstance(obj, Organisation):
+        doc = obj.documents.first()
+        values["doc_pk"] = doc.pk if doc else 999999
+    actions = _action_slugs(type(obj))
+    values["action"] = actions[0] if actions else "x"
+    missing = []
+
+    def value(match):
+        key = match.group(2)
+        if key not in values:
+            missing.append(key)
+            return ""
+        return str(values[key])
+
+    url = "/" + re.sub(r"<(?:(\w+):)?(\w+)>", value, route)
+    return None if missing else url
+
+
+def _action_slugs(model):
+    try:
+        from core.workflow import model_actions
+    except ImportError:  # pragma: no cover
+        return []
+    return list(model_actions(model))
+
+
+def _assert_hidden(response, url):
+    assert response.status_code in (302, 403, 404, 405), f"{url}: {response.status_code}"
+    if response.status_code == 302:
+        assert response["Location"].split("?")[0] in ("/admin/", "/admin/login/"), f"{url} → {response['Location']}"
+    body = response.content.decode(errors="replace")
+    assert SECRET not in body, f"{url} shows an object of another region"
+
+
+def test_the_project_urls_are_found_and_every_viewset_of_a_regional_model_is_scoped(far):
+    rows = project_admin_urls()
+    names = {name for _, name, _, _ in rows}
+    assert {"incubation_bases:edit", "incubation_bases:history", "incubation_bases:usage"} <= names
+    for _, name, model, viewset in rows:
+        regional = model is not None and any(f.name == "region" for f in model._meta.fields)
+        if viewset is not None and regional and _some_staff_role_may_use(model):
+            assert isinstance(viewset, ScopedModelViewSet), f"{name}: {type(viewset).__name__} is not scoped"
+
+
+def _some_staff_role_may_use(model) -> bool:
+    """Whether a staff role holds a permission on `model` (the users viewset: none does,
+    staff accounts are managed by superusers only)."""
+    prefix = f"{model._meta.app_label}."
+    perms = {p for role in STAFF_ROLES for p in ROLE_PERMISSIONS[role]}
+    return any(p.startswith(prefix) and p.endswith(f"_{model._meta.model_name}") for p in perms)
+
+
+def test_every_project_admin_url_with_an_object_hides_other_regions(client, far, outsider):
+    unfillable, checked = [], 0
+    client.force_login(outsider)
+    for route, name, model, _ in project_admin_urls():
+        if "<" not in route:
+            continue
+        if model not in far:
+            unfillable.append(f"{name} ({route}): add its model to URL_MODELS/OUT_OF_REGION")
+            continue
+        obj = far[model]
+        url = _fill(route, obj)
+        if url is None:
+            unfillable.append(f"{name} ({route}): a parameter this test cannot fill")
+            continue
+        before = type(obj)._default_manager.filter(pk=obj.pk).values().first()
+        _assert_hidden(client.get(url), url)
+        _assert_hidden(client.post(url, {"name": "改掉", "reason": "越权", "title": "改掉"}), url)
+        assert type(obj)._default_manager.filter(pk=obj.pk).values().first() == before, f"POST {url} changed it"
+        checked += 1
+    assert not unfillable, "\n".join(unfillable)
+    assert checked >= 10
+
+
+def test_the_urls_filled_in_are_real(client, far):
+    """The same URLs for a superuser: not a 404, so the test above proves the scope."""
+    client.force_login(UserFactory(is_superuser=True, is_staff=True))
+    for route, name, model, _ in project_admin_urls():
+        if "<" not in route or model not in far or name.endswith("_action") or "document" in name:
+            continue
+        if model is User:  # staff users: their own viewset, superuser-only by permission
+            continue
+        url = _fill(route, far[model])
+        if name.startswith("jobs:"):
+            continue  # a job is its creator's only, superuser or not
+        assert client.get(url).status_code != 404, url
+
+
+def test_every_project_list_hides_other_regions(client, far, outsider):
+    client.force_login(outsider)
+    for route, _name, _, _ in project_admin_urls():
+        if "<" in route or route.endswith((".xlsx", "template/")):
+            continue
+        for query in ("", "?q=保密"):  # a search box echoes the query: search for part of SECRET
+            url = f"/{route}{query}"
+            response = client.get(url)
+            assert response.status_code in (200, 302, 403, 405), f"{url}: {response.status_code}"
+            assert SECRET not in response.content.decode(errors="replace"), f"{url} lists another region's object"
+
+
+def test_base_history_usage_and_inspect_of_another_region_are_404(client, far, outsider, regions):
+    base = far[IncubationBase]
+    client.force_login(outsider)
+    for view in ("edit", "delete", "history", "history-results", "usage"):
+        assert client.get(f"/admin/incubator/bases/{view}/{base.pk}/").status_code == 404, view
+    own = IncubationBaseFactory(name="凤凰街道本区工作站", region=regions["fenghuang"])
+    for view in ("edit", "history", "history-results", "usage"):
+        assert client.get(f"/admin/incubator/bases/{view}/{own.pk}/").status_code == 200, view
+
+
+# ---- Wagtail's own screens -----------------------------------------------------------------
+
+
+def _log_edit(obj, user):
+    return ModelLogEntry.objects.log_action(obj, "wagtail.edit", user=user)
+
+
+def test_site_history_lists_only_log_entries_in_scope(client, far, outsider, regions):
+    other_editor = staff(Role.CALL_MANAGER, regions["huarong"], name=f"{SECRET}编辑")
+    _log_edit(far[IncubationBase], other_editor)
+    own = IncubationBaseFactory(name="凤凰街道本区工作站", region=regions["fenghuang"])
+    _log_edit(own, outsider)
+    client.force_login(outsider)
+
+    for url in ("/admin/reports/site-history/", "/admin/reports/site-history/results/"):
+        html = client.get(url).content.decode()
+        assert "凤凰街道本区工作站" in html, url
+        assert SECRET not in html, url  # neither the base nor its editor in the user filter
+    export = client.get("/admin/reports/site-history/?export=csv")
+    assert SECRET not in b"".join(export.streaming_content if export.streaming else [export.content]).decode()
+
+    client.force_login(UserFactory(is_superuser=True, is_staff=True))
+    assert far[IncubationBase].name in client.get("/admin/reports/site-history/").content.decode()
+
+
+def test_admin_api_shows_staff_no_pages(client, site_pages, outsider):
+    client.force_login(outsider)
+    for url in ("/admin/api/main/pages/", f"/admin/api/main/pages/{site_pages.pk}/"):
+        response = client.get(url)
+        assert response.status_code in (200, 404)
+        assert "首页" not in response.content.decode("unicode_escape") or response.status_code == 404, url
+    assert client.get("/admin/api/main/pages/").json()["meta"]["total_count"] == 0
+
+
+def test_page_chooser_offers_staff_no_pages(client, site_pages, outsider):
+    client.force_login(outsider)
+    for url in ("/admin/choose-page/", f"/admin/choose-page/{site_pages.pk}/", "/admin/choose-page/search/?q=孵化"):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        html = response.json()["html"] if response["Content-Type"].startswith("application/json") else ""
+        html = html or response.content.decode()
+        assert "孵化基地" not in html, url  # the BaseIndexPage
+
+
+def test_image_chooser_does_not_offer_another_regions_photo(client, far, regions):
+    from django.contrib.auth.models import Permission
+    from wagtail.images.models import Image
+    from wagtail.images.tests.utils import get_test_image_file
+    from wagtail.models import Collection, GroupCollectionPermission
+
+    from accounts.roles import role_group
+
+    far_photo = Image.objects.create(title=f"{SECRET}照片", file=get_test_image_file())
+    IncubationBase.objects.filter(pk=far[IncubationBase].pk).update(photo=far_photo)
+    own_photo = Image.objects.create(title="凤凰站照片", file=get_test_image_file())
+    # give base operators the image permissions a site might grant them
+    for codename in ("choose_image", "add_image"):
+        GroupCollectionPermission.objects.get_or_create(
+            group=role_group(Role.BASE_OPERATOR),
+            collection=Collection.get_first_root_node(),
+            permission=Permission.objects.get(codename=codename, content_type__app_label="wagtailimages"),
+        )
+    client.force_login(base_operator(IncubationBaseFactory(region=regions["fenghuang"])))
+    response = client.get("/admin/images/chooser/")
+    html = response.json()["html"] if response["Content-Type"].startswith("application/json") else response.content
+    html = html if isinstance(html, str) else html.decode()
+    assert own_photo.title in html and SECRET not in html
+    results = client.get("/admin/images/chooser/results/").content.decode()
+    assert own_photo.title in results and SECRET not in results
+
+
+def test_document_chooser_offers_staff_no_documents(client, outsider):
+    from django.core.files.base import ContentFile
+    from wagtail.documents.models import Document
+
+    Document.objects.create(title=f"{SECRET}文件", file=ContentFile(b"x", name="a.txt"))
+    client.force_login(outsider)
+    response = client.get("/admin/documents/chooser/")
+    assert SECRET not in response.content.decode("unicode_escape")
+
+
+def test_editing_session_pings_of_another_region_are_404(client, far, outsider, regions):
+    from wagtail.admin.models import EditingSession
+
+    manager = staff(Role.CALL_MANAGER, regions["echeng"])
+    client.force_login(manager)
+    base = far[IncubationBase]
+    ct = ContentType.objects.get_for_model(IncubationBase)
+    session = EditingSession.objects.create(
+        user=manager, content_type=ct, object_id=str(base.pk), last_seen_at="2026-01-01T00:00:00Z"
+    )
+    url = f"/admin/editing-sessions/ping/incubator/incubationbase/{base.pk}/{session.pk}/"
+    assert client.post(url).status_code == 404
+
+    own = IncubationBaseFactory(region=regions["fenghuang"])
+    own_session = EditingSession.objects.create(
+        user=manager, content_type=ct, object_id=str(own.pk), last_seen_at="2026-01-01T00:00:00Z"
+    )
+    assert (
+        client.post(f"/admin/editing-sessions/ping/incubator/incubationbase/{own.pk}/{own_session.pk}/").status_code
+        == 200
+    )
