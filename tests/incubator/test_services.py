@@ -22,7 +22,7 @@ from django_fsm_log.models import StateLog
 from accounts.roles import Role
 from core.models import Notification
 from core.workdays import add_workdays
-from core.workflow import WorkflowError
+from core.workflow import CREATED, WorkflowError
 from incubator import services
 from incubator.models import (
     BaseLevel,
@@ -87,7 +87,9 @@ def fresh(obj):
 
 
 def logs_for(obj):
-    return [(log.by, log.source_state, log.state, log.description) for log in StateLog.objects.for_(obj).order_by("pk")]
+    """The transitions' rows of an object's history (its creation row aside)."""
+    logs = StateLog.objects.for_(obj).exclude(transition=CREATED).order_by("pk")
+    return [(log.by, log.source_state, log.state, log.description) for log in logs]
 
 
 def inbox(user):

@@ -13,7 +13,7 @@ from django_fsm_log.models import StateLog
 from accounts.roles import Role
 from core.files import validate_upload
 from core.models import Notification
-from core.workflow import WorkflowError
+from core.workflow import CREATED, WorkflowError
 from orgs import services
 from orgs.models import (
     DocumentKind,
@@ -49,7 +49,8 @@ def upload_required_documents(org, by):
 
 
 def logs_for(org):
-    return StateLog.objects.for_(org).order_by("pk")
+    """The transitions' rows of an organisation's history (its creation row aside)."""
+    return StateLog.objects.for_(org).exclude(transition=CREATED).order_by("pk")
 
 
 def fresh(org):
@@ -418,7 +419,7 @@ def test_a_change_request_approved_updates_the_legal_fields(org, leader, manager
     assert (org.name, org.uscc, org.status) == ("鄂州市凤凰社会工作服务中心", make_uscc(700001), Status.VERIFIED)
     req.refresh_from_db()
     assert (req.state, req.decided_by) == (LegalChangeRequest.State.APPROVED, manager)
-    [log] = StateLog.objects.for_(req)
+    [log] = StateLog.objects.for_(req).exclude(transition=CREATED)
     assert (log.by, log.state) == (manager, "approved")
     assert Notification.objects.filter(recipient=leader, title="登记事项变更已同意").exists()
 
