@@ -9,6 +9,7 @@ from wagtail.admin.forms import WagtailAdminModelForm
 
 from accounts.selectors import regions_for, scope_q
 from core.forms import DateInput, limit_text_fields
+from core.forms_actions import ReasonForm
 from orgs.models import REGISTERED_TYPES, Organisation, OrgType
 from orgs.selectors import PUBLIC_Q
 
@@ -98,24 +99,11 @@ class ApplicationForm(forms.Form):
         }
 
 
-class ReasonForm(forms.Form):
-    reason = forms.CharField(label="理由", max_length=500, required=False, widget=forms.Textarea(attrs={"rows": 3}))
-
-    def __init__(self, *args, label: str = "理由", help_text: str = "", **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["reason"].label = label
-        self.fields["reason"].help_text = help_text
-
-
 class WithdrawForm(ReasonForm):
     def __init__(self, *args, **kwargs):
         super().__init__(
             *args, label="退驻原因", help_text="基地运营人员会收到通知；实体工位须在规定时限内交还。", **kwargs
         )
-
-
-class NoInputForm(forms.Form):
-    """Actions that need nothing but the button."""
 
 
 class AdmitForm(forms.Form):

@@ -14,8 +14,8 @@ from django.http import FileResponse
 from django.shortcuts import get_object_or_404
 from django.views.decorators.cache import never_cache
 
-from accounts.selectors import region_in_scope
-from orgs.models import Membership
+from accounts.selectors import has_scoped_perm
+from orgs.selectors import member_role
 
 from . import pdf
 from .models import Incubation
@@ -24,9 +24,9 @@ VIEW_PERMISSION = "incubator.view_incubation"
 
 
 def can_view_documents(user, incubation: Incubation) -> bool:
-    if Membership.objects.filter(user=user, organisation_id=incubation.organisation_id).exists():
-        return True
-    return user.has_perm(VIEW_PERMISSION) and region_in_scope(user, incubation.base.region)
+    return bool(member_role(user, incubation.organisation_id)) or has_scoped_perm(
+        user, VIEW_PERMISSION, incubation.base.region
+    )
 
 
 def _incubation(request, pk: int) -> Incubation:

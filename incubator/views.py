@@ -14,6 +14,7 @@ from core.dates import chinese_date
 from core.ui import apply_errors, error_text
 from core.workflow import WorkflowError
 from orgs.models import Membership, Organisation
+from orgs.selectors import member_role
 from orgs.services import EDITOR_ROLES
 
 from . import services
@@ -143,11 +144,7 @@ def _editable_organisations(user):
 
 
 def _member_role(user, incubation) -> str:
-    role = (
-        Membership.objects.filter(user=user, organisation_id=incubation.organisation_id)
-        .values_list("role", flat=True)
-        .first()
-    )
+    role = member_role(user, incubation.organisation_id)
     if role is None:
         raise PermissionDenied("您不是该组织的成员，不能查看这条入驻记录。")
     return role

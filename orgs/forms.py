@@ -153,7 +153,3 @@ class ChangeRequestForm(forms.ModelForm):
     class Meta:
         model = LegalChangeRequest
         fields = ["name", "org_type", "uscc", "reason"]
-
-
-class ReasonForm(forms.Form):
-    reason = forms.CharField(label="理由", max_length=500, required=False, widget=forms.Textarea(attrs={"rows": 3}))
