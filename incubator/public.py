@@ -8,9 +8,11 @@ residents. Only public facts are shown (see selectors.public_*)."""
 from dataclasses import dataclass, field
 
 from django import forms
+from django.db.models import Exists, OuterRef
 from django.urls import NoReverseMatch, reverse
 
 from accounts.models import Region
+from orgs.selectors import public_organisations
 
 from .figures import base_figures
 from .models import BaseLevel, IncubationBase
@@ -76,6 +78,24 @@ def directory_context(request, page) -> dict:
     }
 
 
+def _directory_url(org_pk: int) -> str:
+    try:
+        return reverse("directory:detail", args=[org_pk])
+    except NoReverseMatch:  # the public directory is not installed
+        return ""
+
+
+def _named_organisations(key: str, incubations) -> dict:
+    """The stays whose organisation the public directory shows (verified), each with the
+    link to its directory entry, and how many others there are (counted, never named:
+    drafts and organisations under review are not public)."""
+    rows = list(incubations.annotate(is_public=Exists(public_organisations().filter(pk=OuterRef("organisation_id")))))
+    shown = [inc for inc in rows if inc.is_public]
+    for inc in shown:
+        inc.directory_url = _directory_url(inc.organisation_id)
+    return {key: shown, f"{key}_unlisted": len(rows) - len(shown)}
+
+
 def base_context(pk: int, *, bases_url: str) -> dict:
     """One base's public page: facts, services, capacity, residents, graduates, the bases
     above and below it, and its figures. A fixed number of queries (nine)."""
@@ -95,8 +115,8 @@ def base_context(pk: int, *, bases_url: str) -> dict:
         "level_label": BaseLevel(base.level).label,
         "parent_url": _base_url(bases_url, base.parent_id) if base.parent_id else "",
         "children": children,
-        "residents": list(public_residents(base)),
-        "graduates": list(public_graduates(base)),
+        **_named_organisations("residents", public_residents(base)),
+        **_named_organisations("graduates", public_graduates(base)),
         "figures": base_figures(IncubationBase.objects.filter(pk=base.pk), base.pk),
         "apply_url": apply_url,
         "bases_url": bases_url,

@@ -8,7 +8,7 @@ from django.test.utils import CaptureQueriesContext
 
 from cms.models import BaseIndexPage
 from incubator.models import BaseLevel, Incubation, IncubationBase, IncubationStatus, Residence
-from orgs.models import Membership, Organisation
+from orgs.models import Membership, Organisation, OrganisationStatus
 from tests.factories import OrganisationFactory, applicant
 from tests.incubator.factories import IncubationBaseFactory, base_operator, incubation_at
 
@@ -120,6 +120,7 @@ def test_base_page_shows_facts_residents_graduates_and_figures(client, bases):
     resident = incubation_at(street, status=S.IN_INCUBATION, by=op)
     graduate = incubation_at(street, status=S.GRADUATED, by=op)
     applied = incubation_at(street, status=S.APPLIED, by=op)
+    _verify(resident.organisation, graduate.organisation, applied.organisation)  # only these are named
     html = _get(client, f"/bases/{street.pk}/")
     assert "凤凰街道社会组织共享工作站" in html and "街道（镇）共享工作站" in html
     assert "面向凤凰街道辖区的社区社会组织。" in html and "周一至周五 9:00–17:00" in html
@@ -149,6 +150,7 @@ def test_base_page_shows_nothing_private(client, bases):
         bank_account="6221000012345678901",
         legal_representative="王秀英",
         address="湖北省鄂州市凤凰街道滨湖路99号",
+        status=OrganisationStatus.VERIFIED,  # named on the page, as the directory names it
     )
     Membership.objects.create(organisation=org, user=applicant(), role=Membership.Role.LEADER)
     incubation_at(street, org, S.IN_INCUBATION, plan="每周为独居老人送餐三次。", needs="需要财务培训。")
@@ -182,6 +184,34 @@ def test_home_page_counts_the_bases(client, bases):
 # ---- query counts -------------------------------------------------------------------------
 
 
+def _verify(*orgs):
+    """Test data: organisations whose registration has been verified (public in the directory)."""
+    Organisation.objects.filter(pk__in=[o.pk for o in orgs]).update(status=OrganisationStatus.VERIFIED)
+
+
+def test_base_page_names_only_organisations_the_directory_shows(client, bases):
+    """Defect 8: a draft or an organisation under review is not named as 在孵 or 出壳; a
+    verified one is, linked to its directory entry."""
+    street = bases["street"]
+    op = base_operator(street)
+    public = incubation_at(street, status=S.IN_INCUBATION, by=op)
+    _verify(public.organisation)
+    draft = incubation_at(street, status=S.IN_INCUBATION, by=op)
+    under_review = incubation_at(street, status=S.IN_INCUBATION, by=op)
+    Organisation.objects.filter(pk=under_review.organisation_id).update(status=OrganisationStatus.SUBMITTED)
+    graduate = incubation_at(street, status=S.GRADUATED, by=op)  # still a draft
+
+    html = _get(client, f"/bases/{street.pk}/")
+    residents = html[html.index("在孵组织 <") : html.index("已出壳组织 <")]
+    assert f'<a href="/directory/{public.organisation_id}/">{public.organisation.name}</a>' in residents
+    assert "1 家" in residents and "另有 2 家组织正在办理登记" in residents
+    for hidden in (draft, under_review, graduate):
+        assert hidden.organisation.name not in html
+    graduates = html[html.index("已出壳组织 <") :]
+    assert "还没有出壳的组织" not in graduates and "另有 1 家出壳组织的登记信息尚未公开" in graduates
+    assert client.get(f"/directory/{public.organisation_id}/").status_code == 200
+
+
 def _queries(client, url) -> int:
     client.get(url)  # warm the site-root cache
     with CaptureQueriesContext(connection) as ctx:
@@ -202,6 +232,7 @@ def _more_residents(base, n):
                 region=base.region,
                 contact_name="张三",
                 contact_phone="13800000000",
+                status=OrganisationStatus.VERIFIED,  # the public page names verified ones only
             )
             for i in range(n)
         ]
