@@ -10,8 +10,12 @@ from .validators import normalise_mobile, validate_mobile
 EXTRA_FIELDS = ["name", "mobile", "unit", "region"]
 
 
+USERNAME_HELP = "必填。可用字母、数字和 @ . + - _ ；登录时也可用手机号。"
+
+
 class _StaffFieldsMixin:
     def _setup_extra(self):
+        self.fields["username"].help_text = USERNAME_HELP
         self.fields["region"].queryset = Region.objects.order_by("path")
         self.fields["region"].label_from_instance = lambda r: ("\u3000" * (r.depth - 1)) + f"{r.name}（{r.code}）"
 

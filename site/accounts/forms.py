@@ -2,6 +2,7 @@ from django import forms
 from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm
 from django.db import IntegrityError, transaction
+from wagtail.admin.forms.auth import LoginForm as WagtailLoginForm
 
 from .models import User
 from .validators import normalise_mobile, validate_mobile
@@ -123,3 +124,20 @@ class LoginForm(AuthenticationForm):
         "invalid_login": "用户名（或手机号）或密码不正确，请重新输入。连续多次失败将暂时锁定账号。",
         "inactive": "该账号已停用，请联系管理员。",
     }
+
+
+class AdminLoginForm(WagtailLoginForm):
+    """The Wagtail admin's log-in, worded like the site's: staff may use the mobile too."""
+
+    error_messages = {**WagtailLoginForm.error_messages, **LoginForm.error_messages}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["username"].label = "用户名或手机号"
+        self.fields["username"].widget.attrs["placeholder"] = "请输入用户名或手机号"
+        self.fields["password"].label = "密码"
+        self.fields["password"].widget.attrs["placeholder"] = "请输入密码"
+        self.fields["remember"].label = "记住我"
+
+    def get_invalid_login_error(self):
+        return forms.ValidationError(self.error_messages["invalid_login"], code="invalid_login")

@@ -27,3 +27,6 @@ if settings.DEBUG:
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
 
 urlpatterns.append(path("", include(wagtail_urls)))
+
+# a request too large (413) or malformed (400): Chinese pages (config.errors)
+handler400 = "config.errors.bad_request"

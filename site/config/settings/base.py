@@ -196,3 +196,7 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
 }
 WAGTAIL_GRAVATAR_PROVIDER_URL = None  # no outside requests: initials avatar
+# the admin's log-in takes the mobile too, worded in Chinese (accounts.forms)
+WAGTAILADMIN_USER_LOGIN_FORM = "accounts.forms.AdminLoginForm"
+# one time zone: the account page would otherwise list some 600 English zone names
+WAGTAIL_USER_TIME_ZONES = ["Asia/Shanghai"]
