@@ -8,4 +8,4 @@ from .setup import ensure_site
 @hooks.register("register_demo_step", order=20)
 def demo_step() -> dict:
     ensure_site()
-    return {"summary": "公开网站页面"}
+    return {}
