@@ -6,10 +6,10 @@ Reading, for imports:
                        max_rows=50_000, seconds=120, prefer_sheet="社会组织")
     for row_no, values in table.rows: ...
 
-`read_table` bounds what an uploaded file may cost: rows are counted as they are READ
-(blank rows and the rows openpyxl fills into gaps count too), never by the sheet's
-declared dimension, columns are cut at the header's width, and a deadline stops a slow
-parse. Every refusal is an `ImportFileError` in Chinese. `text`, `digits`, `parse_date`
+`read_table` bounds what an uploaded file may cost: the sheets' <row> elements are
+counted before openpyxl opens the file, rows are counted again as they are READ (blank
+rows and the rows openpyxl fills into gaps count too), never by the sheet's declared
+dimension, columns are cut at the header's width, and a deadline stops a slow read. Every refusal is an `ImportFileError` in Chinese. `text`, `digits`, `parse_date`
 and `parse_money` turn cells into values or raise `CellError` with a Chinese message.
 
 Writing, for exports:
@@ -166,17 +166,55 @@ class Table:
     rows: list[tuple[int, tuple]] = field(default_factory=list)  # (Excel row number, values), blanks left out
 
 
-def _open(file):
+def _too_many_rows(max_rows: int) -> ImportFileError:
+    return ImportFileError(
+        f"文件的行数超过上限（最多 {max_rows} 行数据，空行也计入读取行数）。"
+        "请删除数据下方的空行，或拆分成多个文件分别导入。"
+    )
+
+
+def _too_slow(seconds: float) -> ImportFileError:
+    return ImportFileError(
+        f"读取文件超过 {int(seconds)} 秒仍未完成，已停止导入，没有写入任何数据。"
+        "文件可能含有大量空行或格式：请把数据复制到新的 Excel 文件中，或拆分成几个文件后重试。"
+    )
+
+
+ROW_TAG = re.compile(rb"<(?:\w+:)?row[\s>/]")
+SCAN_CHUNK = 1 << 20
+
+
+def _scan_sheets(z: zipfile.ZipFile, row_limit: int, max_rows: int, deadline: float, seconds: float, clock) -> None:
+    """Count the <row> elements of every worksheet before openpyxl sees the file: opening a
+    sheet with no <dimension> makes openpyxl parse all of it (5 million empty rows: over a
+    minute and 400 MB) before a single row can be counted."""
+    for info in z.infolist():
+        if "worksheets/" not in info.filename or not info.filename.endswith(".xml"):
+            continue
+        rows, tail = 0, b""
+        with z.open(info) as f:
+            while chunk := f.read(SCAN_CHUNK):
+                data = tail + chunk
+                rows += len(ROW_TAG.findall(data))
+                tail = data[-16:]
+                rows -= len(ROW_TAG.findall(tail))  # counted again with the next chunk
+                if rows > row_limit:
+                    raise _too_many_rows(max_rows)
+                if clock() > deadline:
+                    raise _too_slow(seconds)
+
+
+def _open(file, *, row_limit: int, max_rows: int, deadline: float, seconds: float, clock):
     from openpyxl import load_workbook
 
     try:
         if zipfile.is_zipfile(file):
             with zipfile.ZipFile(file) as z:
-                inflated = sum(info.file_size for info in z.infolist())
-            if inflated > MAX_UNCOMPRESSED:
-                raise ImportFileError(
-                    "该文件解压后过大（可能含有大量空行或格式）。请把数据复制到新的 Excel 文件中另存为 .xlsx 后重试。"
-                )
+                if sum(info.file_size for info in z.infolist()) > MAX_UNCOMPRESSED:
+                    raise ImportFileError(
+                        "该文件解压后过大（可能含有大量空行或格式）。请把数据复制到新的 Excel 文件中另存为 .xlsx 后重试。"
+                    )
+                _scan_sheets(z, row_limit, max_rows, deadline, seconds, clock)
         if hasattr(file, "seek"):
             file.seek(0)
         return load_workbook(file, read_only=True, data_only=True)
@@ -212,7 +250,15 @@ def read_table(
     rows and `max_rows + MAX_BLANK_ROWS` rows read; reading longer than `seconds` fails."""
     deadline = clock() + seconds
     first_key = next(iter(required))
-    wb = _open(file)
+    limit = max_rows + MAX_BLANK_ROWS
+    wb = _open(
+        file,
+        row_limit=limit + HEADER_SEARCH_ROWS,
+        max_rows=max_rows,
+        deadline=deadline,
+        seconds=seconds,
+        clock=clock,
+    )
     try:
         for ws in sorted(wb.worksheets, key=lambda s: s.title != prefer_sheet):
             found = _find_header(ws, header_key, first_key)
@@ -225,7 +271,6 @@ def read_table(
                     f"表头缺少必填列：{'、'.join(missing)}。请使用系统提供的导入模板（第一行为表头）。"
                 )
             table = Table(headers=[text(h) for h in header], mapping=mapping)
-            limit = max_rows + MAX_BLANK_ROWS
             # An explicit max_row: openpyxl would otherwise trust the declared dimension
             # (a 49 KB file can declare 5 million rows and have them filled in).
             rows = ws.iter_rows(
@@ -236,15 +281,9 @@ def read_table(
             )
             for read, values in enumerate(rows, start=1):
                 if read % DEADLINE_CHECK_EVERY == 0 and clock() > deadline:
-                    raise ImportFileError(
-                        f"读取文件超过 {int(seconds)} 秒仍未完成，已停止导入，没有写入任何数据。"
-                        "文件可能含有大量空行或格式：请把数据复制到新的 Excel 文件中，或拆分成几个文件后重试。"
-                    )
+                    raise _too_slow(seconds)
                 if read > limit:
-                    raise ImportFileError(
-                        f"文件的行数超过上限（最多 {max_rows} 行数据，空行也计入读取行数）。"
-                        "请删除数据下方的空行，或拆分成多个文件分别导入。"
-                    )
+                    raise _too_many_rows(max_rows)
                 if values is None or _blank(values):
                     continue
                 if len(table.rows) >= max_rows:

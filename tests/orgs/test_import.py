@@ -495,6 +495,24 @@ def test_a_file_declaring_five_million_rows_stops_at_the_row_limit_quickly(manag
     assert not Organisation.objects.exists()
 
 
+def test_a_49_kb_file_of_five_million_empty_rows_is_refused_at_once(manager):
+    """The reported shape: 5,000,000 empty <row/> elements and no <dimension>, which made
+    openpyxl parse the whole sheet before the first row (51 s, 470 MB here)."""
+    import time
+
+    def empty_rows(xml):
+        xml = re.sub(r"<dimension [^>]*/>", "", xml)
+        return xml.replace("</sheetData>", "<row/>" * 5_000_000 + "</sheetData>")
+
+    content = _with_sheet_xml(xlsx([row(1)]), empty_rows)
+    assert len(content) < 60_000
+    started = time.monotonic()
+    with pytest.raises(ImportFileError, match="空行也计入读取行数"):
+        import_organisations(io.BytesIO(content), user=manager)
+    assert time.monotonic() - started < 10
+    assert not Organisation.objects.exists()
+
+
 def test_blank_rows_written_in_the_file_count_too(manager, monkeypatch):
     from core import excel
 
