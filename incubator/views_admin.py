@@ -6,12 +6,10 @@ subtree), every change through incubator.services, which check permission themse
 stay or promotion outside the user's scope is a 404; staff who may look but not operate
 (auditors, call managers) see every page read-only and get a 403 on a POST."""
 
-from django import forms
 from django.template.response import TemplateResponse
 from django.urls import path, reverse, reverse_lazy
 from django.utils import timezone
 from wagtail.admin.auth import permission_required
-from wagtail.admin.paginator import WagtailPaginator
 
 from core.admin_actions import ActionScreen, action_groups
 from core.admin_ui import admin_breadcrumbs
@@ -20,13 +18,8 @@ from core.workdays import workdays_between
 from . import services
 from .models import RESIDENT_STATES, AssessmentStage, Incubation, IncubationStatus, Promotion, PromotionState, Residence
 from .selectors import (
-    QUEUE_ORDERINGS,
-    bases_for_staff,
     incubation_for_staff,
-    operator_queue,
-    overdue_count,
     promotion_for_staff,
-    promotions_for_staff,
 )
 from .views import assessments_context, incubation_requested_labels, lifecycle_steps, service_hours
 
@@ -34,22 +27,6 @@ VIEW_PERMISSION = "incubator.view_incubation"
 PAGE_SIZE = 50
 S = IncubationStatus
 ACTIVE = (*RESIDENT_STATES,)
-
-
-# ---- the queue's filters ------------------------------------------------------------------------
-
-
-class QueueFilterForm(forms.Form):
-    base = forms.ModelChoiceField(label="孵化基地", queryset=None, required=False, empty_label="全部基地")
-    status = forms.ChoiceField(label="状态", choices=[("", "全部状态"), *S.choices], required=False)
-    overdue = forms.BooleanField(label="只看初审超期", required=False)
-    order = forms.ChoiceField(
-        label="排序", choices=[(k, label) for k, (label, _) in QUEUE_ORDERINGS.items()], required=False
-    )
-
-    def __init__(self, *args, user, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["base"].queryset = bases_for_staff(user).order_by("level", "name")
 
 
 # ---- the actions on one stay -----------------------------------------------------------------------
@@ -69,51 +46,6 @@ def _initial(inc, action) -> dict | None:
             "stage": AssessmentStage.ADMISSION if AssessmentStage.ADMISSION not in done else AssessmentStage.GRADUATION
         }
     return None
-
-
-# ---- the queue --------------------------------------------------------------------------------------
-
-
-@permission_required(VIEW_PERMISSION)
-def queue(request):
-    """入驻孵化: stays at bases in scope; applications past their screening date first."""
-    user = request.user
-    today = timezone.localdate()
-    form = QueueFilterForm(request.GET or None, user=user)
-    filters = form.cleaned_data if form.is_bound and form.is_valid() else {}
-    qs = operator_queue(
-        user,
-        base=filters.get("base"),
-        status=filters.get("status", ""),
-        overdue_only=filters.get("overdue", False),
-        ordering=filters.get("order") or "overdue",
-        today=today,
-    )
-    page = WagtailPaginator(qs, PAGE_SIZE).get_page(request.GET.get("p"))
-    for inc in page.object_list:
-        inc.overdue_days = workdays_between(inc.screening_due, today) if inc.is_overdue else 0
-    query = request.GET.copy()
-    query.pop("p", None)
-    sort_query = request.GET.copy()
-    sort_query.pop("p", None)
-    sort_query.pop("order", None)
-    return TemplateResponse(
-        request,
-        "incubator/admin/queue.html",
-        {
-            "header_title": "入驻孵化",
-            "header_icon": "tasks",
-            "breadcrumbs_items": admin_breadcrumbs(("孵化基地", ""), ("入驻孵化", "")),
-            "form": form,
-            "page": page,
-            "elided_page_range": page.paginator.get_elided_page_range(page.number),
-            "filtered": bool(query),
-            "overdue_total": overdue_count(user, today),
-            "current_order": filters.get("order") or "overdue",
-            "sort_base": sort_query.urlencode(),
-            "today": today,
-        },
-    )
 
 
 # ---- one stay ----------------------------------------------------------------------------------------
@@ -196,23 +128,6 @@ incubation_actions = ActionScreen(
 # ---- promotions ------------------------------------------------------------------------------------
 
 
-@permission_required(VIEW_PERMISSION)
-def promotions(request):
-    """推荐晋级: recommendations from the bases below, addressed to bases in scope."""
-    page = WagtailPaginator(promotions_for_staff(request.user), PAGE_SIZE).get_page(request.GET.get("p"))
-    return TemplateResponse(
-        request,
-        "incubator/admin/promotions.html",
-        {
-            "header_title": "推荐晋级",
-            "header_icon": "arrow-up",
-            "breadcrumbs_items": admin_breadcrumbs(("孵化基地", reverse("incubator_admin:queue")), ("推荐晋级", "")),
-            "page": page,
-            "elided_page_range": page.paginator.get_elided_page_range(page.number),
-        },
-    )
-
-
 def _render_promotion(request, promo, *, bound: dict | None = None, status: int = 200):
     user = request.user
     source = promo.incubation
@@ -266,10 +181,8 @@ promotion_actions = ActionScreen(
 
 
 urlpatterns = [
-    path("incubations/", queue, name="queue"),
     path("incubations/<int:pk>/", incubation, name="incubation"),
     path("incubations/<int:pk>/<slug:action>/", incubation_actions.as_view(), name="incubation_action"),
-    path("promotions/", promotions, name="promotions"),
     path("promotions/<int:pk>/", promotion, name="promotion"),
     path("promotions/<int:pk>/<slug:action>/", promotion_actions.as_view(), name="promotion_action"),
 ]

@@ -3,16 +3,15 @@ operator's queue, the promotions inbox and base management. Other incubator scre
 figures dashboards) add items to the same submenu with
 `@hooks.register("register_incubator_menu_item")`."""
 
-from django.urls import include, path, reverse
+from django.urls import include, path
 from wagtail import hooks
-from wagtail.admin.menu import Menu, SubmenuMenuItem
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, MultiFieldPanel, ObjectList
 from wagtail.admin.ui.tables import BooleanColumn, Column
+from wagtail.admin.viewsets.base import ViewSetGroup
 
-from core.admin_ui import PermissionMenuItem
 from core.viewsets import ScopedModelViewSet
 
-from . import views_admin
+from . import admin_lists, views_admin
 from .forms import IncubationBaseForm
 from .models import IncubationBase
 
@@ -27,6 +26,8 @@ class IncubationBaseViewSet(ScopedModelViewSet):
     scope_region_field = "region"
     icon = "home"
     menu_label = "基地管理"
+    menu_name = "incubator-bases"
+    menu_order = 120
     add_to_admin_menu = False
     url_prefix = "incubator/bases"
     copy_view_enabled = False
@@ -101,59 +102,26 @@ class IncubationBaseViewSet(ScopedModelViewSet):
 base_viewset = IncubationBaseViewSet("incubation_bases")
 
 
-@hooks.register("register_admin_viewset")
-def register_base_viewset():
-    return base_viewset
-
-
-# ---- the menu and the other screens ----------------------------------------------------------------
+# ---- the "孵化基地" menu: the lists, base management, and what other modules add ----------------
 
 
 @hooks.register("register_admin_urls")
 def register_incubator_admin_urls():
-    return [path("incubator/", include((views_admin.urlpatterns, "incubator_admin")))]
+    return [path("incubator/", include((admin_lists.urlpatterns + views_admin.urlpatterns, "incubator_admin")))]
 
 
-@hooks.register("register_admin_menu_item")
+class IncubatorMenu(ViewSetGroup):
+    menu_label = "孵化基地"
+    menu_name = "incubator"
+    menu_icon = "home"
+    menu_order = 210
+    submenu_hook = INCUBATOR_MENU_HOOK  # 孵化数据 (figures_hooks.py) …
+    items = (admin_lists.queue_viewset, admin_lists.promotions_viewset, base_viewset)
+
+
+@hooks.register("register_admin_viewset")
 def register_incubator_menu():
-    menu = Menu(register_hook_name=INCUBATOR_MENU_HOOK, construct_hook_name="construct_incubator_menu")
-    return SubmenuMenuItem("孵化基地", menu, name="incubator", icon_name="home", order=210)
-
-
-@hooks.register(INCUBATOR_MENU_HOOK)
-def queue_menu_item():
-    return PermissionMenuItem(
-        "入驻孵化",
-        reverse("incubator_admin:queue"),
-        name="incubator-queue",
-        icon_name="tasks",
-        order=100,
-        permission=views_admin.VIEW_PERMISSION,
-    )
-
-
-@hooks.register(INCUBATOR_MENU_HOOK)
-def promotions_menu_item():
-    return PermissionMenuItem(
-        "推荐晋级",
-        reverse("incubator_admin:promotions"),
-        name="incubator-promotions",
-        icon_name="arrow-up",
-        order=110,
-        permission="incubator.view_promotion",
-    )
-
-
-@hooks.register(INCUBATOR_MENU_HOOK)
-def bases_menu_item():
-    return PermissionMenuItem(
-        "基地管理",
-        reverse(base_viewset.get_url_name("index")),
-        name="incubator-bases",
-        icon_name="home",
-        order=120,
-        permission="incubator.view_incubationbase",
-    )
+    return IncubatorMenu()  # registers base_viewset too
 
 
 from . import figures_hooks, page_hooks  # noqa: E402, F401

@@ -1,59 +1,120 @@
-"""The registry's filters, shared by the admin list and the Excel export so that an
-export always contains exactly what the list shows."""
+"""The registry's filters (a Wagtail FilterSet), shared by the admin lists and the Excel
+export so that an export always holds exactly what the list shows.
 
+    RegistryFilterSet(request.GET, queryset=organisations_for_staff(user), user=user).qs
+
+The region choices are the user's own subtree: another district's region is a form
+error, never a way to see it."""
+
+import django_filters
 from django import forms
-from django.db.models import Q, QuerySet
+from django.db.models import Q
+from wagtail.admin.filters import WagtailFilterSet
 
 from accounts.models import Region
+from accounts.selectors import regions_for
 
-from .models import GRADES, AnnualInspection, OrganisationStatus, OrgType
+from .models import GRADES, AnnualInspection, Organisation, OrganisationStatus, OrgType
 
 
-class RegistryFilterForm(forms.Form):
-    q = forms.CharField(label="搜索", required=False, widget=forms.TextInput(attrs={"placeholder": "名称或信用代码"}))
-    org_type = forms.ChoiceField(label="类型", required=False, choices=[("", "全部类型"), *OrgType.choices])
-    status = forms.ChoiceField(
-        label="登记状态", required=False, choices=[("", "全部状态"), *OrganisationStatus.choices]
-    )
-    region = forms.ModelChoiceField(
-        label="区域", required=False, empty_label="全部区域", queryset=Region.objects.none()
-    )
-    grade = forms.ChoiceField(
-        label="评估等级", required=False, choices=[("", "全部等级"), *[(g, g) for g in GRADES], ("none", "无等级")]
-    )
-    inspection = forms.ChoiceField(
-        label="最近年检",
-        required=False,
-        choices=[("", "全部年检结果"), *AnnualInspection.Result.choices, ("none", "无年检记录")],
-    )
+class RegionChoiceField(django_filters.fields.ModelChoiceField):
+    def label_from_instance(self, obj):
+        return "\u3000" * (obj.depth - 1) + obj.name  # the tree, indented
 
-    def __init__(self, *args, regions: QuerySet | None = None, **kwargs):
+
+class RegionFilter(django_filters.ModelChoiceFilter):
+    """A region and everything below it; the choices are the user's subtree."""
+
+    field_class = RegionChoiceField
+
+    def __init__(self, *args, region_field="region", **kwargs):
+        kwargs.setdefault("queryset", Region.objects.none())
+        kwargs.setdefault("empty_label", "全部区域")
         super().__init__(*args, **kwargs)
-        self.fields["region"].queryset = (regions if regions is not None else Region.objects.all()).order_by("path")
-        self.fields["region"].label_from_instance = lambda r: ("\u3000" * (r.depth - 1)) + r.name
+        self.region_field = region_field
+
+    def filter(self, qs, value):
+        return qs.filter(**{f"{self.region_field}__path__startswith": value.path}) if value else qs
 
 
-def filter_registry(qs: QuerySet, data: dict) -> QuerySet:
-    """Apply cleaned RegistryFilterForm data to an Organisation queryset."""
-    if data.get("q"):
-        q = data["q"].strip()
-        qs = qs.filter(Q(name__icontains=q) | Q(uscc__iexact=q.upper()) | Q(filing_number__iexact=q))
-    if data.get("org_type"):
-        qs = qs.filter(org_type=data["org_type"])
-    if data.get("status"):
-        qs = qs.filter(status=data["status"])
-    if data.get("region"):
-        qs = qs.filter(region__path__startswith=data["region"].path)
-    grade = data.get("grade")
-    if grade:
-        # the grade in force today: a 评估等级 expires after 5 years
+def radio_choice(label, choices, **kwargs):
+    """A choice filter as Wagtail shows its own: radio buttons with 全部 first."""
+    return django_filters.ChoiceFilter(
+        label=label, choices=choices, widget=forms.RadioSelect, empty_label="全部", **kwargs
+    )
+
+
+def search_organisations(queryset, name, value):
+    """名称 (contains), 统一社会信用代码 or 备案编号 (exact, any case)."""
+    q = (value or "").strip()
+    if not q:
+        return queryset
+    return queryset.filter(Q(name__icontains=q) | Q(uscc__iexact=q.upper()) | Q(filing_number__iexact=q))
+
+
+class ScopedFilterSet(WagtailFilterSet):
+    """A FilterSet whose RegionFilters offer only `user`'s subtree (all regions without a user)."""
+
+    def __init__(self, data=None, queryset=None, *, request=None, prefix=None, user=None):
+        super().__init__(data, queryset, request=request, prefix=prefix)
+        user = user or getattr(request, "user", None)
+        regions = (regions_for(user) if user is not None else Region.objects.all()).order_by("path")
+        for f in self.filters.values():
+            if isinstance(f, RegionFilter):
+                f.queryset = regions  # read when the form field is built
+
+
+class RegistryFilterSet(ScopedFilterSet):
+    q = django_filters.CharFilter(label="搜索", method=search_organisations, max_length=100)
+    org_type = radio_choice("类型", OrgType.choices)
+    status = radio_choice("登记状态", OrganisationStatus.choices)
+    region = RegionFilter(label="区域")
+    grade = radio_choice("评估等级", [*((g, g) for g in GRADES), ("none", "无等级")], method="filter_grade")
+    inspection = radio_choice(
+        "最近年检", [*AnnualInspection.Result.choices, ("none", "无年检记录")], method="filter_inspection"
+    )
+
+    class Meta:
+        model = Organisation
+        fields = []  # all declared above
+
+    def filter_grade(self, queryset, name, value):
+        # the grade in force today (a 评估等级 expires after 5 years), not latest_grade
         from .selectors import with_valid_grade
 
-        qs = with_valid_grade(qs)
-        qs = qs.filter(valid_grade__isnull=True) if grade == "none" else qs.filter(valid_grade=grade)
-    inspection = data.get("inspection")
-    if inspection == "none":
-        qs = qs.filter(latest_inspection_result="")
-    elif inspection:
-        qs = qs.filter(latest_inspection_result=inspection)
-    return qs
+        queryset = with_valid_grade(queryset)  # kept if the list has annotated it already
+        return queryset.filter(valid_grade__isnull=True) if value == "none" else queryset.filter(valid_grade=value)
+
+    def filter_inspection(self, queryset, name, value):
+        return queryset.filter(latest_inspection_result="" if value == "none" else value)
+
+    def description(self) -> str:
+        """The valid filters in words: 类型：社会团体，评估等级：3A."""
+        if not self.is_valid():
+            return ""
+        parts = []
+        for key, value in self.form.cleaned_data.items():
+            if value in ("", None):
+                continue
+            field = self.form.fields[key]
+            if key == "region":
+                shown = value.name
+            elif hasattr(field, "choices"):
+                shown = dict(field.choices).get(value, value)
+            else:
+                shown = value
+            parts.append(f"{field.label}：{shown}")
+        return "，".join(parts)
+
+
+class ReviewQueueFilterSet(ScopedFilterSet):
+    q = django_filters.CharFilter(label="搜索", method=search_organisations, max_length=100)
+    org_type = radio_choice("类型", OrgType.choices)
+    region = RegionFilter(label="区域")
+
+    class Meta:
+        model = Organisation
+        fields = []
+
+
+REGISTRY_FILTER_KEYS = tuple(RegistryFilterSet.base_filters)

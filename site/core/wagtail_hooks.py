@@ -1,10 +1,18 @@
 """Admin screens every app shares: the user's background jobs (exports, imports, batch PDFs)."""
 
+from django.templatetags.static import static
 from django.urls import reverse
+from django.utils.html import format_html
 from wagtail import hooks
 
 from . import admin_scope, dashboard, jobs  # noqa: F401  (admin_scope, dashboard: importing registers hooks)
 from .admin_ui import PermissionMenuItem
+
+
+@hooks.register("insert_global_admin_css")
+def staff_screens_css():
+    # the one stylesheet for what Wagtail's components do not style (no per-app CSS)
+    return format_html('<link rel="stylesheet" href="{}">', static("core/admin.css"))
 
 
 @hooks.register("register_admin_urls")

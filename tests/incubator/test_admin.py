@@ -7,7 +7,7 @@ from unittest import mock
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from django.urls import reverse
+from django.urls import reverse, reverse_lazy
 from django_fsm_log.models import StateLog
 
 from accounts.roles import Role
@@ -636,3 +636,50 @@ def test_the_auditor_sees_bases_but_cannot_edit(client, regions, base):
     assert response.status_code in (302, 403)
     base.refresh_from_db()
     assert base.name == "凤凰街道社会组织共享工作站"
+
+
+# ---- every list's queries stay flat ------------------------------------------------------------------
+
+
+def _bulk_promotions(inc_base, to_base, n: int) -> None:
+    _bulk_incubations(inc_base, n)
+    stays = Incubation.objects.filter(base=inc_base).order_by("-pk")[:n]
+    Promotion.objects.bulk_create(Promotion(incubation=s, to_base=to_base, reason="推荐") for s in stays)
+
+
+def _list_queries(client, url, data) -> int:
+    client.get(url, data)  # warm per-process caches (content types, Wagtail menus)
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(url, data)
+    assert response.status_code == 200
+    return len(ctx.captured_queries)
+
+
+@pytest.mark.parametrize(
+    "url, data",
+    [
+        (QUEUE, {"status": S.IN_INCUBATION, "ordering": "organisation"}),
+        (QUEUE, {"overdue": "on", "order": "-applied_on"}),
+        (QUEUE, {"base": "BASE", "p": "2"}),
+        (reverse_lazy("incubator_admin:promotions"), None),
+        (reverse_lazy("incubator_admin:promotions"), {"state": PromotionState.PENDING, "p": "2"}),
+        (BASES, None),
+        (BASES, {"q": "工作", "level": "3"}),
+    ],
+)
+def test_every_list_costs_the_same_queries_for_10_and_1000_rows(client, regions, city_base, base, operator, url, data):
+    base.parent = city_base
+    base.save()
+    client.force_login(staff(Role.BASE_OPERATOR, regions["city"]))
+    data = {k: (base.pk if v == "BASE" else v) for k, v in data.items()} if data else None
+
+    def more(n):
+        _bulk_promotions(base, city_base, n)
+        IncubationBaseFactory.create_batch(min(n, 50), region=regions["gulou"], parent=city_base)
+
+    more(10)
+    with_ten = _list_queries(client, str(url), data)
+    more(990)
+    with_thousand = _list_queries(client, str(url), data)
+    assert with_ten == with_thousand
+    assert with_thousand <= 15

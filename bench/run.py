@@ -1,0 +1,22 @@
+"""`make bench`: the list pages beside Wagtail's stock user listing (bench/lists.py), and
+with `--import` also the 10,000-row Excel import (bench/import_orgs.py). Each script builds
+its own throwaway database. Exits non-zero when a target is missed."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+
+
+def main() -> int:
+    scripts = ["lists.py"] + (["import_orgs.py"] if "--import" in sys.argv[1:] else [])
+    status = 0
+    for script in scripts:
+        print(f"== bench/{script}", flush=True)
+        status |= subprocess.run([sys.executable, str(HERE / script)], check=False).returncode
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())
