@@ -7,7 +7,8 @@ from django.utils import timezone
 from django.utils.html import format_html
 from wagtail.admin.forms import WagtailAdminModelForm
 
-from accounts.selectors import regions_for, scope_q
+from accounts.models import Region
+from accounts.selectors import regions_for, scope_q, user_scope_region
 from core.forms import DateInput, limit_text_fields
 from core.forms_actions import ReasonForm
 from orgs.models import REGISTERED_TYPES, Organisation, OrgType
@@ -242,13 +243,27 @@ class IncubationBaseForm(WagtailAdminModelForm):
                 "invalid_choice": "所选区域不在您的管辖范围内，请从列表中选择您所辖的区域。",
             }
         if "parent" in self.fields:
-            self.fields["parent"].queryset = IncubationBase.objects.exclude(pk=self.instance.pk).order_by(
-                "level", "name"
-            )
+            parents = IncubationBase.objects.filter(self._parent_choices(user)).exclude(pk=self.instance.pk)
+            self.fields["parent"].queryset = parents.order_by("level", "name")
         if "operator_org" in self.fields:
             choices = Organisation.objects.filter(self._operator_choices(user))
             self.fields["operator_org"].queryset = choices.order_by("name")
             self.fields["operator_org"].help_text = "只列出您辖区内已通过登记审核的社会组织。"
+
+    def _parent_choices(self, user) -> Q:
+        """Bases that can be the parent of a base in the user's scope: those in the scope and
+        those above it (the city base for a district); never another district's. The saved
+        parent stays a choice."""
+        in_scope = scope_q(user) if user is not None else Q(pk__in=[])
+        if in_scope is None:
+            return Q()
+        own = user_scope_region(user)
+        step = Region.steplen
+        above = [own.path[: i * step] for i in range(1, own.depth)] if own is not None else []
+        allowed = in_scope | Q(region__path__in=above)
+        if self.instance.parent_id:
+            allowed |= Q(pk=self.instance.parent_id)
+        return allowed
 
     def _operator_choices(self, user) -> Q:
         """Verified organisations in the user's scope (another district's drafts are not

@@ -338,3 +338,134 @@ def test_editing_session_pings_of_another_region_are_404(client, far, outsider, 
         client.post(f"/admin/editing-sessions/ping/incubator/incubationbase/{own.pk}/{own_session.pk}/").status_code
         == 200
     )
+
+
+# ---- base form: region errors (defect 7) and the 运营机构 choices ------------------------------
+
+
+def _new_base(region, parent, **overrides):
+    data = {
+        "name": "凤凰街道新建共享工作站",
+        "level": BaseLevel.STREET,
+        "region": region,
+        "parent": parent,
+        "address": "湖北省鄂州市凤凰街道滨湖路8号",
+        "operator_org": "",
+        "operator_unit": "凤凰街道办事处",
+        "contact_name": "李站长",
+        "contact_phone": "0711-3200000",
+        "opening_hours": "周一至周五",
+        "desks": 5,
+        "virtual_places": 10,
+        "services": ["space"],
+        "introduction": "",
+        "photo": "",
+        "screening_days": 5,
+        "period_months": 24,
+        "handback_days": 15,
+        "graduation_min_score": "60",
+        "weight_governance": "30",
+        "weight_finance": "20",
+        "weight_projects": "20",
+        "weight_team": "15",
+        "weight_resources": "15",
+        "is_active": "on",
+    }
+    return data | overrides
+
+
+def test_base_create_with_a_parent_and_no_region_or_one_outside_the_scope_is_a_form_error(client, regions):
+    city = IncubationBaseFactory(name="鄂州市共益园", level=BaseLevel.CITY, region=regions["city"])
+    manager = staff(Role.CALL_MANAGER, regions["echeng"])
+    superuser = UserFactory(is_superuser=True, is_staff=True)
+    cases = [
+        (manager, "", "请选择基地所在区域。"),
+        (manager, regions["huarong_town"].pk, "不在您的管辖范围内"),
+        (superuser, "", "请选择基地所在区域。"),
+    ]
+    for user, region, message in cases:
+        client.force_login(user)
+        response = client.post("/admin/incubator/bases/new/", _new_base(region, city.pk))
+        assert response.status_code == 200, (user, region)
+        assert message in response.context["form"].errors["region"][0]
+        html = response.content.decode()
+        assert message in html and "凤凰街道新建共享工作站" in html  # said, and nothing typed is lost
+        assert not IncubationBase.objects.filter(name="凤凰街道新建共享工作站").exists()
+
+    client.force_login(manager)
+    response = client.post("/admin/incubator/bases/new/", _new_base(regions["fenghuang"].pk, city.pk))
+    assert response.status_code == 302
+    assert IncubationBase.objects.get(name="凤凰街道新建共享工作站").parent == city
+
+
+def _select(html, name):
+    return html[html.index(f'name="{name}"') : html.index("</select>", html.index(f'name="{name}"'))]
+
+
+def test_operator_dropdown_lists_only_verified_organisations_in_scope(client, regions):
+    verified = OrganisationStatus.VERIFIED
+    own_verified = OrganisationFactory(name="凤凰街道已认证运营中心", region=regions["fenghuang"], status=verified)
+    own_draft = OrganisationFactory(name="凤凰街道草稿运营中心", region=regions["fenghuang"])
+    far_draft = OrganisationFactory(name="华容镇草稿运营中心", region=regions["huarong_town"])
+    far_verified = OrganisationFactory(name="华容镇已认证运营中心", region=regions["huarong_town"], status=verified)
+    base = IncubationBaseFactory(region=regions["fenghuang"])
+    IncubationBaseFactory(name="鄂州市共益园", level=BaseLevel.CITY, region=regions["city"])
+    IncubationBaseFactory(name="华容镇共享工作站", region=regions["huarong_town"])
+    client.force_login(staff(Role.CALL_MANAGER, regions["echeng"]))
+
+    html = client.get(f"/admin/incubator/bases/edit/{base.pk}/").content.decode()
+    choices = _select(html, "operator_org")
+    assert own_verified.name in choices
+    for other in (own_draft, far_draft, far_verified):
+        assert other.name not in choices
+    assert "只列出您辖区内已通过登记审核的社会组织。" in html
+    parents = _select(html, "parent")
+    assert "鄂州市共益园" in parents and "华容镇共享工作站" not in parents  # above the scope, not beside it
+
+    # a base already run by an organisation that is no longer a choice keeps it when saved unchanged
+    IncubationBase.objects.filter(pk=base.pk).update(operator_org=far_draft)
+    choices = _select(client.get(f"/admin/incubator/bases/edit/{base.pk}/").content.decode(), "operator_org")
+    assert far_draft.name in choices and own_draft.name not in choices
+
+
+# ---- similar names and the grade in force (orgs.selectors) ------------------------------------
+
+
+def test_similar_names_of_other_regions_are_only_public_organisations(regions):
+    from orgs.selectors import similar_name_flags, similar_organisations
+
+    org = OrganisationFactory(name="鄂州市老宝贝为老服务中心", region=regions["fenghuang"])
+    far_draft = OrganisationFactory(name="鄂州市 老宝贝为老服务中心", region=regions["huarong_town"])  # the closest
+    own_draft = OrganisationFactory(name="鄂州市老宝贝为老服务中心一", region=regions["gulou"])
+    far_public = OrganisationFactory(
+        name="鄂州市老宝贝为老服务中心二", region=regions["huarong_town"], status=OrganisationStatus.VERIFIED
+    )
+    district = staff(Role.CALL_MANAGER, regions["echeng"])
+
+    assert {o.pk for o in similar_organisations(org, district)} == {own_draft.pk, far_public.pk}
+    assert similar_name_flags([org], district)[org.pk][0] != far_draft.name
+    city = staff(Role.CALL_MANAGER, regions["city"])
+    assert similar_organisations(org, city)[0].pk == far_draft.pk
+    assert similar_name_flags([org], city)[org.pk][0] == far_draft.name
+
+
+def test_registry_for_staff_annotates_the_grade_in_force_not_an_expired_one(regions):
+    import datetime
+
+    from orgs import services as org_services
+    from orgs.selectors import registry_for_staff, with_valid_grade
+
+    today = datetime.date.today()
+    grader = UserFactory(is_superuser=True, is_staff=True)
+    expired = OrganisationFactory(region=regions["fenghuang"], status=OrganisationStatus.VERIFIED)
+    org_services.grade_record(org=expired, by=grader, grade="4A", awarded_on=today.replace(year=today.year - 6))
+    current = OrganisationFactory(region=regions["gulou"], status=OrganisationStatus.VERIFIED)
+    org_services.grade_record(org=current, by=grader, grade="3A", awarded_on=today.replace(year=today.year - 1))
+    far = OrganisationFactory(region=regions["huarong_town"], status=OrganisationStatus.VERIFIED)
+    district = staff(Role.CALL_MANAGER, regions["echeng"])
+
+    grades = dict(registry_for_staff(district).values_list("pk", "valid_grade"))
+    assert grades == {expired.pk: None, current.pk: "3A"}
+    # the grade filter annotates again: kept, not a conflict
+    assert list(with_valid_grade(registry_for_staff(district)).filter(valid_grade="3A")) == [current]
+    assert far.pk not in grades
