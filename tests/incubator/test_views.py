@@ -384,3 +384,71 @@ def test_the_dashboard_has_my_incubations(client, base, operator):
     html = response.content.decode()
     assert "我的孵化" in html and reverse("incubator:detail", args=[inc.pk]) in html
     assert list(response.context["incubations"]) == [inc]
+
+
+# ---- less typing: the nearest bases first, no desk preselected where none is free (defect 13) ----------
+
+
+@pytest.fixture
+def bases_everywhere(regions):
+    """A base at each level around 凤凰社区 and two elsewhere, created far-first."""
+    from incubator.models import BaseLevel
+
+    city = IncubationBaseFactory(name="鄂州市社会组织孵化基地", level=BaseLevel.CITY, region=regions["city"])
+    return {
+        "other_street": IncubationBaseFactory(name="华容镇共享工作站", region=regions["huarong_town"]),
+        "city": city,
+        "other_community": IncubationBaseFactory(
+            name="古楼社区共享工作室", level=BaseLevel.COMMUNITY, region=regions["gulou"].get_children().get()
+        ),
+        "street": IncubationBaseFactory(name="凤凰街道共享工作站", region=regions["fenghuang"]),
+        "community": IncubationBaseFactory(
+            name="凤凰社区共享工作室", level=BaseLevel.COMMUNITY, region=regions["fenghuang_c"]
+        ),
+    }
+
+
+def _base_names(html: str) -> list[str]:
+    return re.findall(r"<tr>\s*<td>([^<]+)<div class=\"muted\"", html)
+
+
+def test_the_bases_where_the_organisation_is_come_first_deepest_first(client, regions, bases_everywhere):
+    org, leader = organisation_with_leader(region=regions["fenghuang_c"])
+    client.force_login(leader)
+    html = client.get(reverse("incubator:index")).content.decode()
+
+    names = _base_names(html)
+    assert names[:3] == ["凤凰社区共享工作室", "凤凰街道共享工作站", "鄂州市社会组织孵化基地"]
+    assert set(names[3:]) == {"华容镇共享工作站", "古楼社区共享工作室"}
+    assert html.count("本组织所在区域") == 3
+    assert f"{org.name}所在的社区、街道和区的基地排在前面。" in html
+
+
+def test_with_several_organisations_the_chosen_one_decides_the_order(client, regions, bases_everywhere):
+    org, leader = organisation_with_leader(region=regions["fenghuang_c"])
+    other = OrganisationFactory(region=regions["huarong_town"])
+    Membership.objects.create(organisation=other, user=leader, role=Membership.Role.LEADER)
+    client.force_login(leader)
+
+    names = _base_names(client.get(reverse("incubator:index") + f"?org={other.pk}").content.decode())
+    assert names[:2] == ["华容镇共享工作站", "鄂州市社会组织孵化基地"]
+    # no organisation chosen among several: the plain order, nothing marked
+    html = client.get(reverse("incubator:index")).content.decode()
+    assert "本组织所在区域" not in html
+
+
+def test_desk_is_preselected_only_where_a_desk_is_free(client, base):
+    from tests.html_forms import read_form
+
+    org, leader = organisation_with_leader()
+    client.force_login(leader)
+    url = reverse("incubator:apply", args=[base.pk])
+    assert read_form(client.get(url).content.decode(), action="").data["residence"] == [Residence.DESK]
+
+    type(base).objects.filter(pk=base.pk).update(desks_used=base.desks)  # every desk taken
+    html = client.get(url).content.decode()
+    assert read_form(html, action="").data["residence"] == [Residence.VIRTUAL]
+    assert "本基地目前没有空余工位" in html
+
+    type(base).objects.filter(pk=base.pk).update(virtual_used=base.virtual_places)  # and every virtual place
+    assert "residence" not in read_form(client.get(url).content.decode(), action="").data

@@ -2,6 +2,7 @@
 sees and what the database holds afterwards."""
 
 import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
@@ -504,3 +505,263 @@ def test_logo_upload_is_stored_and_a_fake_image_is_refused(client, regions):
     assert response.status_code == 302, response.context["form"].errors
     org.refresh_from_db()
     assert org.logo.name.startswith("org-logos/")
+
+
+# ---- less typing: the account fills the contact fields (defect 13) ----------------------------
+
+
+def test_the_create_form_starts_with_the_accounts_name_mobile_and_email(client, regions):
+    from tests.html_forms import read_form
+
+    user = applicant(name="王小明", mobile="13977778888", email="wxm@example.org")
+    client.force_login(user)
+    form = read_form(text(client.get("/me/orgs/new/")), action="")
+    assert (form.data["contact_name"], form.data["contact_phone"], form.data["email"]) == (
+        ["王小明"],
+        ["13977778888"],
+        ["wxm@example.org"],
+    )
+    assert form.data["bank_account_name"] == [""]
+    assert "不填则按组织名称保存" in text(client.get("/me/orgs/new/"))
+
+
+def test_what_the_account_lacks_stays_empty_and_typed_values_win(client, regions, areas):
+    user = applicant(name="", mobile="13977778888", email="")
+    client.force_login(user)
+    page = text(client.get("/me/orgs/new/"))
+    assert 'name="contact_name" maxlength="50" required id="id_contact_name"' in page  # no value
+    response = client.post("/me/orgs/new/", form_data(regions, areas, contact_phone="13711112222"))
+    assert response.status_code == 302
+    assert Organisation.objects.get().contact_phone == "13711112222"
+
+
+def test_a_new_bank_account_is_in_the_organisations_name_unless_typed(client, user, regions, areas):
+    client.post("/me/orgs/new/", form_data(regions, areas, bank_account_name=""))
+    org = Organisation.objects.get()
+    assert org.bank_account_name == "鄂州市澜湖社区老年服务中心"
+
+    # with no bank details at all, nothing is invented
+    client.post(
+        "/me/orgs/new/",
+        form_data(regions, areas, name="另一个中心", uscc=make_uscc(300002), bank_name="", bank_account="")
+        | {"bank_account_name": ""},
+    )
+    assert Organisation.objects.get(name="另一个中心").bank_account_name == ""
+
+
+def test_the_edit_form_keeps_an_empty_account_name_empty(client, org_leader, regions):
+    from tests.html_forms import read_form
+
+    org, _ = org_leader
+    Organisation.objects.filter(pk=org.pk).update(bank_account="6228480123456789", bank_account_name="")
+    form = read_form(text(client.get(f"/me/orgs/{org.pk}/edit/")), action="")
+    assert form.data["bank_account_name"] == [""]
+    assert form.data["contact_name"] == [org.contact_name]  # the profile's, not the account's
+
+
+# ---- dates are written as a browser reads them (defect 1) -------------------------------------
+
+
+def test_the_edit_form_shows_the_founding_date_and_saving_keeps_it(client, org_leader, regions):
+    from tests.html_forms import read_form
+
+    org, _ = org_leader
+    page = text(client.get(f"/me/orgs/{org.pk}/edit/"))
+    assert '<input type="date" name="founded_on" value="2018-05-01"' in page
+    form = read_form(page, action="")
+    response = client.post(f"/me/orgs/{org.pk}/edit/", form.post_data())
+    assert response.status_code == 302
+    assert Organisation.objects.get(pk=org.pk).founded_on.isoformat() == "2018-05-01"
+
+
+# ---- text limits (defect 10) ----------------------------------------------------------------------
+
+
+def test_an_introduction_of_megabytes_is_refused_and_nothing_saved(client, user, regions, areas):
+    from core.forms import TEXT_MAX_LENGTH
+
+    response = client.post("/me/orgs/new/", form_data(regions, areas, introduction="很长" * 2_500_000))
+    assert response.status_code == 200
+    assert f"内容不能超过 {TEXT_MAX_LENGTH} 个字（现在是 5000000 个字），请精简后再保存。" in text(response)
+    assert f'maxlength="{TEXT_MAX_LENGTH}"' in text(client.get("/me/orgs/new/"))
+    assert not Organisation.objects.exists()
+
+
+def test_the_model_refuses_an_overlong_introduction_whoever_saves_it(regions):
+    from django.core.exceptions import ValidationError
+
+    from tests.factories import OrganisationFactory
+
+    org = OrganisationFactory.build(region=regions["fenghuang"], introduction="字" * 2001)
+    with pytest.raises(ValidationError) as exc:
+        org.full_clean()
+    assert exc.value.message_dict["introduction"] == ["简介不能超过 2000 个字，请精简后再保存。"]
+
+
+# ---- who may change which document (defect 10) -----------------------------------------------------
+
+
+@pytest.fixture
+def finance(client, org_leader):
+    org, _ = org_leader
+    member = applicant()
+    Membership.objects.create(organisation=org, user=member, role=Membership.Role.FINANCE)
+    client.force_login(member)
+    return org, member
+
+
+def test_a_finance_member_is_offered_only_the_bank_proof_and_told_why(client, finance):
+    from tests.html_forms import read_form
+
+    org, _ = finance
+    page = text(client.get(f"/me/orgs/{org.pk}/"))
+    form = read_form(page, action=f"/me/orgs/{org.pk}/documents/")
+    assert form.data["kind"] == [DocumentKind.BANK_PROOF]
+    assert ">登记证书</option>" not in page
+    assert (
+        "您在本组织的角色是“财务”，只能上传银行开户证明；登记证书、章程、备案证明等法定材料由负责人或项目联系人上传。"
+        in page
+    )
+
+
+def test_a_finance_member_cannot_replace_the_registration_certificate(client, finance):
+    org, member = finance
+    response = upload(client, org, pdf_upload(), kind=DocumentKind.REGISTRATION_CERTIFICATE)
+    assert response.status_code == 400
+    assert not OrganisationDocument.objects.exists()
+
+    # nor through the service, whatever the form offered
+    up = pdf_upload()
+    up.kind = "pdf"
+    with pytest.raises(PermissionDenied, match="您在本组织的角色是“财务”，不能上传“章程”"):
+        services.document_upload(org=org, by=member, kind=DocumentKind.CHARTER, upload=up)
+    assert not OrganisationDocument.objects.exists()
+
+    assert upload(client, org, pdf_upload("开户证明.pdf"), kind=DocumentKind.BANK_PROOF).status_code == 302
+    assert OrganisationDocument.objects.get().kind == DocumentKind.BANK_PROOF
+
+
+def test_the_contact_person_may_upload_legal_documents(client, org_leader):
+    org, _ = org_leader
+    contact = applicant()
+    Membership.objects.create(organisation=org, user=contact, role=Membership.Role.CONTACT)
+    client.force_login(contact)
+    page = text(client.get(f"/me/orgs/{org.pk}/"))
+    assert ">登记证书</option>" in page and ">银行开户证明</option>" in page
+    assert "登记证书、章程、备案证明等法定材料只能由负责人或项目联系人上传；财务只能上传银行开户证明。" in page
+    assert upload(client, org, pdf_upload()).status_code == 302
+
+
+def test_the_upload_rule_covers_every_kind():
+    from orgs.documents import uploadable_kinds
+
+    R = Membership.Role
+    assert uploadable_kinds(R.LEADER) == uploadable_kinds(R.CONTACT) == list(DocumentKind.values)
+    assert uploadable_kinds(R.FINANCE) == [DocumentKind.BANK_PROOF]
+    assert uploadable_kinds(None) == []
+
+
+# ---- download names (defect 10) --------------------------------------------------------------------
+
+
+def test_a_slash_in_the_organisations_name_does_not_cut_the_download_name(client, document):
+    Organisation.objects.filter(pk=document.organisation_id).update(name="鄂州市A/B社会工作服务中心")
+    response = download(client, document)
+    assert response.status_code == 200
+    disposition = response["Content-Disposition"]
+    assert disposition.startswith("inline; filename=\"A_B--v1.pdf\"; filename*=UTF-8''")
+    from urllib.parse import unquote
+
+    assert unquote(disposition.split("''", 1)[1]) == "鄂州市A_B社会工作服务中心-章程-v1.pdf"
+
+
+# ---- stale copies and files of a rolled-back save (defect 12) ---------------------------------------
+
+
+def _stored_files(org) -> set[str]:
+    """The organisation's files in the private storage (which outlives a test's database)."""
+    from core.files import private_storage
+
+    storage = private_storage()
+    found = set()
+    for kind in DocumentKind.values:
+        folder = f"orgs/{org.pk}/{kind}"
+        if storage.exists(folder):
+            found |= {f"{folder}/{n}" for n in storage.listdir(folder)[1]}
+    return found
+
+
+def test_saving_a_profile_after_the_status_changed_explains_and_saves_nothing(org_leader):
+    org, leader = org_leader
+    stale = Organisation.objects.get(pk=org.pk)
+    Organisation.objects.filter(pk=org.pk).update(status=Status.SUBMITTED)  # a submit in another tab
+    with pytest.raises(ValidationError, match="在您操作期间，组织的登记状态已有变化，本次修改没有保存。请刷新页面"):
+        services.organisation_update(org=stale, by=leader, data={"contact_name": "李四"})
+    assert Organisation.objects.get(pk=org.pk).contact_name == "张三"
+
+
+def test_a_concurrent_transition_during_the_save_is_a_message_and_the_new_logo_is_deleted(
+    org_leader, monkeypatch, tmp_path, settings
+):
+    """Even when the change lands between the check and the save (no row lock on SQLite),
+    django-fsm's ConcurrentTransition becomes the same message, and the logo the save had
+    already stored is removed."""
+    import io
+
+    from PIL import Image
+
+    org, leader = org_leader
+    monkeypatch.setattr(services, "_require_status_unchanged", lambda org, action: None)
+    stale = Organisation.objects.get(pk=org.pk)
+    Organisation.objects.filter(pk=org.pk).update(status=Status.SUBMITTED)
+    png = io.BytesIO()
+    Image.new("RGB", (8, 8)).save(png, "PNG")
+    logo = SimpleUploadedFile("logo.png", png.getvalue(), content_type="image/png")
+    storage = Organisation._meta.get_field("logo").storage
+    before = set(storage.listdir("org-logos")[1]) if storage.exists("org-logos") else set()
+
+    with pytest.raises(ValidationError, match="本次修改没有保存"):
+        services.organisation_update(org=stale, by=leader, data={"logo": logo})
+
+    after = set(storage.listdir("org-logos")[1]) if storage.exists("org-logos") else set()
+    assert after == before
+    assert not Organisation.objects.get(pk=org.pk).logo
+
+
+def test_uploading_after_the_status_changed_explains_and_keeps_no_file(org_leader):
+    org, leader = org_leader
+    stale = Organisation.objects.get(pk=org.pk)
+    Organisation.objects.filter(pk=org.pk).update(status=Status.SUBMITTED)
+    up = pdf_upload()
+    up.kind = "pdf"
+    before = _stored_files(org)
+    with pytest.raises(ValidationError, match="本次上传没有保存"):
+        services.document_upload(org=stale, by=leader, kind=DocumentKind.CHARTER, upload=up)
+    assert not OrganisationDocument.objects.exists()
+    assert _stored_files(org) == before
+
+
+def test_a_document_whose_row_cannot_be_saved_leaves_no_file(org_leader, monkeypatch):
+    from django.db import IntegrityError
+
+    org, leader = org_leader
+
+    def clash(self, *args, **kwargs):
+        raise IntegrityError("UNIQUE constraint failed: one_current_document_per_kind")
+
+    monkeypatch.setattr(OrganisationDocument, "save", clash)
+    storage = OrganisationDocument._meta.get_field("file").storage
+    real_save, stored = storage.save, []
+
+    def save_and_note(*args, **kwargs):
+        stored.append(real_save(*args, **kwargs))
+        return stored[-1]
+
+    monkeypatch.setattr(storage, "save", save_and_note)
+    up = pdf_upload()
+    up.kind = "pdf"
+    before = _stored_files(org)
+    with pytest.raises(ValidationError, match="同一时间有其他成员上传了同类材料，本次上传没有保存"):
+        services.document_upload(org=org, by=leader, kind=DocumentKind.CHARTER, upload=up)
+    assert len(stored) == 1  # the file had been written before the row failed ...
+    assert _stored_files(org) == before  # ... and is gone again
