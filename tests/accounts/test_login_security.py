@@ -249,3 +249,27 @@ def test_twenty_simultaneous_signups_make_exactly_one_account(settings, shared, 
 
     assert sorted(outcomes) == ["created"] + ["refused"] * (n - 1)
     assert User.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_email_migration_keeps_the_oldest_account_s_address():
+    """Accounts created before the constraint may share an address: the migration leaves it
+    on the oldest account and the others without one, so the constraint can be added."""
+    from django.db.migrations.executor import MigrationExecutor
+
+    executor = MigrationExecutor(connection)
+    executor.migrate([("accounts", "0002_verification_code")])
+    executor.loader.build_graph()
+    old = executor.loader.project_state([("accounts", "0002_verification_code")]).apps.get_model("accounts", "User")
+    first = old.objects.create(username="first", email="Shared@example.org", password="!")
+    second = old.objects.create(username="second", email="shared@EXAMPLE.org", password="!")
+    alone = old.objects.create(username="alone", email="alone@example.org", password="!")
+    old.objects.create(username="nomail1", email="", password="!")
+    old.objects.create(username="nomail2", email="", password="!")
+
+    executor = MigrationExecutor(connection)
+    executor.migrate(executor.loader.graph.leaf_nodes())
+    emails = dict(User.objects.values_list("pk", "email"))
+    assert emails[first.pk] == "Shared@example.org"
+    assert emails[second.pk] == ""
+    assert emails[alone.pk] == "alone@example.org"
