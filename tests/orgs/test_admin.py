@@ -310,7 +310,10 @@ def test_queue_lists_submitted_organisations_oldest_first_with_days_waiting(clie
 
 
 def test_queue_flags_similar_names(client, manager, regions):
-    OrganisationFactory(name="鄂州市凤凰街道老宝贝为老服务中心", region=regions["huarong_town"])
+    # another district's: named in the flag because it is public (a draft there would not be)
+    OrganisationFactory(
+        name="鄂州市凤凰街道老宝贝为老服务中心", region=regions["huarong_town"], status=OrganisationStatus.VERIFIED
+    )
     copy, _ = submitted(regions["fenghuang"], name="鄂州市凤凰街道老宝贝为老服务中心（筹）")
     unique, _ = submitted(regions["gulou"], name="古楼街道红色物业小区治理促进会")
     client.force_login(manager)
