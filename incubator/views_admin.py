@@ -115,10 +115,9 @@ incubation_actions = ActionScreen(
     model=Incubation,
     get_object=lambda request, pk: incubation_for_staff(request.user, pk),
     render=_render_incubation,
-    success_url=lambda inc, action, result: reverse("incubator_admin:incubation", args=[inc.pk]),
     view_permission=VIEW_PERMISSION,
     forbidden_text=_forbidden_text,
-    back=lambda inc: (inc.organisation.name, reverse("incubator_admin:incubation", args=[inc.pk])),
+    back_label=lambda inc: inc.organisation.name,
     section=("孵化基地", reverse_lazy("incubator_admin:queue")),
     on_error=_graduation_blockers,
     initial=_initial,
@@ -175,7 +174,7 @@ promotion_actions = ActionScreen(
     success_url=_after_promotion,
     view_permission=VIEW_PERMISSION,
     forbidden_text=_forbidden_text,
-    back=lambda promo: (promo.incubation.organisation.name, reverse("incubator_admin:promotion", args=[promo.pk])),
+    back_label=lambda promo: promo.incubation.organisation.name,
     section=("孵化基地", reverse_lazy("incubator_admin:queue")),
 )
 

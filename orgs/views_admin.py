@@ -89,12 +89,10 @@ review_actions = ActionScreen(
     model=Organisation,
     get_object=lambda request, pk: organisation_for_review(request.user, pk),
     render=_render_review,
-    success_url=lambda org, action, result: reverse("orgs_admin:review", args=[org.pk]),
     view_permission=VIEW_PERMISSION,
     forbidden_text=lambda action: (
         f"您没有“{action.label}”的权限：审计、财务等岗位只能查看组织资料，审核和登记须由本区域民政业务主管办理。"
     ),
-    back=lambda org: (org.name, reverse("orgs_admin:review", args=[org.pk])),
     section=("社会组织", reverse_lazy("orgs_admin:registry")),
 )
 

@@ -70,20 +70,21 @@ class ActionScreen:
     """What the generic view needs to know of one detail screen.
 
     get_object(request, pk)     the object, scoped to the user (Http404 outside)
-    render(request, obj, *, bound, status, error)   the detail screen again
-    success_url(obj, action, result)   where to go after the action ran
+    render(request, obj, *, bound, status, …)   the detail screen again
     view_permission             the Wagtail permission to open the screen at all
     forbidden_text(action)      the sentence a refused user reads
-    back(obj)                   (label, url) of the detail screen, for the 403 page"""
+    success_url(obj, action, result)   where to go after the action ran (default: the
+                                object's staff page, `get_admin_url()`)
+    back_label(obj)             the detail screen's name on the 403 page's way back"""
 
     model: type
     get_object: Callable
     render: Callable
-    success_url: Callable
     view_permission: str
     forbidden_text: Callable
-    back: Callable
     section: tuple[str, str] = ("", "")
+    success_url: Callable = lambda obj, action, result: obj.get_admin_url()
+    back_label: Callable = str
     on_error: Callable | None = None  # (obj, action, form, exc) -> extra render kwargs
     initial: Callable | None = None  # (obj, action) -> initial of the posted form
 
@@ -96,7 +97,7 @@ class ActionScreen:
         return view
 
     def forbidden(self, request, obj, action: Action):
-        back_label, back_url = self.back(obj)
+        back_label, back_url = self.back_label(obj), obj.get_admin_url()
         return TemplateResponse(
             request,
             "core/admin/forbidden.html",
