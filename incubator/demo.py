@@ -160,7 +160,7 @@ class Line:
     status: str
     months_ago: int = 0
     residence: str = Residence.DESK
-    promote: str = ""  # after graduating: "accepted" or "pending" recommendation upward
+    promote: str = ""  # once graduated (or a year in): "accepted" or "pending" recommendation upward
     registers: bool = False  # a 筹备 group that registers during incubation
     days_ago: int = 0  # when an application still waiting for screening was made
 
@@ -176,6 +176,8 @@ PLAN = [
     Line(45, "local", S.GRADUATED, 28, registers=True),
     Line(9, "local", S.GRADUATED, 36, promote="accepted"),
     Line(26, "local", S.GRADUATED, 29, promote="pending"),
+    # 晋级出壳: recommended while resident, taken in by the base above; the lower stay closes
+    Line(50, "local", S.IN_INCUBATION, 15, promote="accepted"),
     # 孵化中 (in incubation); those past a year have passed the mid-term review
     Line(31, "street", S.IN_INCUBATION, 14),
     Line(2, "street", S.IN_INCUBATION, 9),
@@ -480,9 +482,10 @@ def _base_for(where, region, bases, city_code) -> IncubationBase:
 
 
 def _promote(inc: Incubation, line: Line, operator: User, users: dict, today) -> None:
-    """三级联动: the studio recommends its graduate to the street workstation."""
+    """三级联动: the base recommends its graduate, or a resident a year in, one level up."""
     inc.refresh_from_db()
-    day = _workday(inc.graduated_on + datetime.timedelta(days=5), today)
+    since = inc.graduated_on or (inc.starts_on + datetime.timedelta(days=365))
+    day = _workday(since + datetime.timedelta(days=5), today)
     with _on(day):
         promo = services.promotion_recommend(
             incubation=inc,

@@ -3,6 +3,7 @@ live in the private storage, served only by views that check permission."""
 
 import contextlib
 import mimetypes
+import threading
 import unicodedata
 import warnings
 from pathlib import PurePath
@@ -99,19 +100,35 @@ def _pdf_problem(data: bytes) -> str | None:
     return None
 
 
+_DECODING = threading.Lock()
+
+
+@contextlib.contextmanager
+def _strict_decoding(image_file):
+    """WeasyPrint sets Pillow's LOAD_TRUNCATED_IMAGES for the whole process when it is
+    imported, which makes a truncated upload decode "fine": refuse truncation while
+    checking an upload."""
+    with _DECODING:
+        lenient, image_file.LOAD_TRUNCATED_IMAGES = image_file.LOAD_TRUNCATED_IMAGES, False
+        try:
+            yield
+        finally:
+            image_file.LOAD_TRUNCATED_IMAGES = lenient
+
+
 def _image_problem(data: bytes) -> str | None:
     """Why these bytes are not an image one can show (None when they are): the whole image
     must decode, and a decompression bomb is refused."""
     import io
 
-    from PIL import Image
+    from PIL import Image, ImageFile
 
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(io.BytesIO(data)) as im:
                 im.verify()  # structure and checksums
-            with Image.open(io.BytesIO(data)) as im:
+            with Image.open(io.BytesIO(data)) as im, _strict_decoding(ImageFile):
                 im.load()  # verify() does not decode the pixels: a truncated file passes it
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         return "图像尺寸过大，无法处理。请缩小后再上传"

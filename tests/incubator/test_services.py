@@ -925,7 +925,8 @@ def test_the_upper_base_admits_a_recommended_organisation_without_a_new_applicat
     assert (promotion.state, promotion.result) == (PromotionState.ACCEPTED, new)
     assert logs_for(promotion) == [(world.operator, PromotionState.PENDING, PromotionState.ACCEPTED, note)]
     assert fresh(world.street).desks_used == 1
-    assert fresh(source).status == S.IN_INCUBATION  # the studio stay is the studio's to close
+    # the studio stay ends as 晋级出壳 (issue 8, defect 12: it no longer holds its place)
+    assert fresh(source).status == S.PROMOTED
     assert inbox(member(org, "leader"))[-1] == "已入驻凤凰街道共享工作站"
     assert inbox(world.studio_operator)[-1] == f"推荐已被接收：{org.name}"
 
