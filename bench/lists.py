@@ -142,7 +142,7 @@ def load_users(n: int):
     from accounts.models import User
 
     User.objects.bulk_create(
-        [User(username=f"bench{i}", name=f"测试用户{i}", mobile=f"139{i:08d}", password="!") for i in range(n)],
+        [User(username=f"bench{i}", name=f"测试用户{i}", mobile=f"177{i:08d}", password="!") for i in range(n)],
         batch_size=1000,
     )
 

@@ -11,9 +11,16 @@ from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.html import format_html
 from django.utils.text import Truncator
-from wagtail.admin.ui.tables import Column, StatusTagColumn, TitleColumn
 
-from core.admin_lists import HTMLColumn, StaffIndexView, StaffListViewSet, status_tag
+from core.admin_lists import (
+    HTMLColumn,
+    LinkColumn,
+    StaffIndexView,
+    StaffListViewSet,
+    StatusColumn,
+    TextColumn,
+    status_tag,
+)
 from core.workdays import workdays_between
 from orgs.filters import ScopedFilterSet, radio_choice
 
@@ -87,7 +94,18 @@ class QueueIndexView(StaffIndexView):
 
     def get_base_queryset(self):
         today = self.today
-        return Incubation.objects.select_related("base", "base__region", "organisation").annotate(
+        # only the columns shown: the queue sorts every stay in scope, and narrow rows sort fast
+        fields = ("status", "applied_on", "screening_due", "residence", "desk_label", "wants_desk", "ends_on")
+        # a related model's FSM field is loaded too (ConcurrentTransitionMixin reads it on load)
+        related = (
+            "base__name",
+            "base__region__name",
+            "organisation__name",
+            "organisation__org_type",
+            "organisation__status",
+        )
+        qs = Incubation.objects.select_related("base", "base__region", "organisation").only(*fields, *related)
+        return qs.annotate(
             is_overdue=Case(
                 When(overdue_q(today), then=Value(True)), default=Value(False), output_field=BooleanField()
             ),
@@ -159,15 +177,15 @@ class QueueViewSet(StaffListViewSet):
             label="孵化基地",
             render=lambda inc: format_html('{}<div class="w-help-text">{}</div>', inc.base.name, inc.base.region.name),
         ),
-        StatusTagColumn(
+        StatusColumn(
             "status", label="状态", accessor="get_status_display", primary=lambda inc: inc.status in RESIDENT_STATES
         ),
-        Column("applied_on", label="申请日期", accessor=lambda inc: _date(inc.applied_on), sort_key="applied_on"),
-        Column(
+        TextColumn("applied_on", label="申请日期", accessor=lambda inc: _date(inc.applied_on), sort_key="applied_on"),
+        TextColumn(
             "screening_due", label="初审截止", accessor=lambda inc: _date(inc.screening_due), sort_key="screening_due"
         ),
         HTMLColumn("residence", label="入驻方式", render=_residence),
-        Column("ends_on", label="孵化期满", accessor=lambda inc: _date(inc.ends_on)),
+        TextColumn("ends_on", label="孵化期满", accessor=lambda inc: _date(inc.ends_on)),
         HTMLColumn(
             "open",
             label="",
@@ -207,9 +225,23 @@ class PromotionsIndexView(StaffIndexView):
     orderings = {"pending": ("is_pending", "-created_at")}
 
     def get_base_queryset(self):
-        return Promotion.objects.select_related(
-            "to_base", "incubation__base", "incubation__organisation", "recommended_by"
-        ).annotate(is_pending=Case(When(state=PromotionState.PENDING, then=Value(0)), default=Value(1)))
+        return (
+            Promotion.objects.select_related(
+                "to_base", "incubation__base", "incubation__organisation", "recommended_by"
+            )
+            .only(
+                "state",
+                "reason",
+                "created_at",
+                "to_base__name",
+                "incubation__base__name",
+                "incubation__status",  # FSM fields: ConcurrentTransitionMixin reads them on load
+                "incubation__organisation__name",
+                "incubation__organisation__status",
+                *(f"recommended_by__{f}" for f in ("username", "name", "first_name", "last_name")),
+            )
+            .annotate(is_pending=Case(When(state=PromotionState.PENDING, then=Value(0)), default=Value(1)))
+        )
 
 
 def _promotion_url(promo):
@@ -232,24 +264,24 @@ class PromotionsViewSet(StaffListViewSet):
     menu_icon = "arrow-up"
     menu_order = 110
     list_display = [
-        TitleColumn(
+        LinkColumn(
             "organisation",
             label="组织",
             accessor="incubation.organisation.name",
             get_url=_promotion_url,
             sort_key="incubation__organisation__name",
         ),
-        Column("from_base", label="推荐基地", accessor="incubation.base.name"),
-        Column("to_base", label="推荐至", accessor="to_base.name", sort_key="to_base__name"),
-        Column("reason", label="推荐理由", accessor=lambda p: Truncator(p.reason).chars(60)),
-        Column("recommended_by", label="推荐人", accessor=lambda p: str(p.recommended_by or "—")),
-        Column(
+        TextColumn("from_base", label="推荐基地", accessor="incubation.base.name"),
+        TextColumn("to_base", label="推荐至", accessor="to_base.name", sort_key="to_base__name"),
+        TextColumn("reason", label="推荐理由", accessor=lambda p: Truncator(p.reason).chars(60)),
+        TextColumn("recommended_by", label="推荐人", accessor=lambda p: str(p.recommended_by or "—")),
+        TextColumn(
             "created_at",
             label="推荐时间",
             accessor=lambda p: timezone.localtime(p.created_at).strftime("%Y-%m-%d"),
             sort_key="created_at",
         ),
-        StatusTagColumn(
+        StatusColumn(
             "state",
             label="状态",
             accessor="get_state_display",

@@ -7,12 +7,12 @@ The region choices are the user's own subtree: another district's region is a fo
 error, never a way to see it."""
 
 import django_filters
-from django import forms
 from django.db.models import Q
 from wagtail.admin.filters import WagtailFilterSet
 
 from accounts.models import Region
 from accounts.selectors import regions_for
+from core.admin_lists import RadioSelect, Select
 
 from .models import GRADES, AnnualInspection, Organisation, OrganisationStatus, OrgType
 
@@ -30,6 +30,7 @@ class RegionFilter(django_filters.ModelChoiceFilter):
     def __init__(self, *args, region_field="region", **kwargs):
         kwargs.setdefault("queryset", Region.objects.none())
         kwargs.setdefault("empty_label", "全部区域")
+        kwargs.setdefault("widget", Select)
         super().__init__(*args, **kwargs)
         self.region_field = region_field
 
@@ -39,9 +40,7 @@ class RegionFilter(django_filters.ModelChoiceFilter):
 
 def radio_choice(label, choices, **kwargs):
     """A choice filter as Wagtail shows its own: radio buttons with 全部 first."""
-    return django_filters.ChoiceFilter(
-        label=label, choices=choices, widget=forms.RadioSelect, empty_label="全部", **kwargs
-    )
+    return django_filters.ChoiceFilter(label=label, choices=choices, widget=RadioSelect, empty_label="全部", **kwargs)
 
 
 def search_organisations(queryset, name, value):
