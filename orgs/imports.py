@@ -70,7 +70,7 @@ from core.excel import (
 )
 from core.excel import text as cell_text
 from core.jobs import JobError, JobOutcome, job_progress, job_runner
-from core.workflow import log_bulk, run_transition, transition_label
+from core.workflow import CREATED, log_bulk, log_created, run_transition, transition_label
 
 from .models import REGISTERED_TYPES, Organisation, OrganisationStatus, OrgType, ServiceArea
 from .validators import normalise_bank_account, normalise_uscc, validate_bank_account, validate_uscc
@@ -708,8 +708,10 @@ class Importer:
             )
             verified = [p.org for p in creates if p.verify]
             if bulk:
-                self._bulk_audit(verified)
+                self._bulk_audit([p.org for p in creates], verified)
             else:
+                for p in creates:
+                    log_created(p.org, by=self.user, reason=CREATED_REASON)
                 for org in verified:
                     for name, _, _ in IMPORT_PATH:
                         run_transition(org, name, by=self.user, reason=IMPORT_REASON)
@@ -727,12 +729,19 @@ class Importer:
                     ]
                 )
 
-    def _bulk_audit(self, orgs: list[Organisation]) -> None:
-        """The audit rows run_transition would write for submit and verify, in one INSERT
+    def _bulk_audit(self, created: list[Organisation], verified: list[Organisation]) -> None:
+        """Every new organisation's first history row (its creation), and the rows
+        run_transition would write for submit and verify, each set in one INSERT
         (core.workflow.log_bulk) instead of 8 round trips per organisation. Legality of the
         path was checked by import_path_problems()."""
-        if orgs:
-            log_bulk(Organisation, [o.pk for o in orgs], IMPORT_PATH, by=self.user, reason=IMPORT_REASON, at=self.now)
+        if created:
+            log_bulk(
+                Organisation, [o.pk for o in created], CREATED_STEP, by=self.user, reason=CREATED_REASON, at=self.now
+            )
+        if verified:
+            log_bulk(
+                Organisation, [o.pk for o in verified], IMPORT_PATH, by=self.user, reason=IMPORT_REASON, at=self.now
+            )
 
     def _retry_one_by_one(self, plans: list[RowPlan]) -> None:
         from django.db import IntegrityError
@@ -775,6 +784,8 @@ class Importer:
         return self.result
 
 
+CREATED_REASON = "批量导入创建"
+CREATED_STEP = ((CREATED, OrganisationStatus.DRAFT, OrganisationStatus.DRAFT),)
 IMPORT_PATH = (
     ("submit", OrganisationStatus.DRAFT, OrganisationStatus.SUBMITTED),
     ("verify", OrganisationStatus.SUBMITTED, OrganisationStatus.VERIFIED),

@@ -12,7 +12,8 @@ from openpyxl import Workbook, load_workbook
 
 from accounts.roles import Role
 from core.models import BackgroundJob
-from orgs.imports import COLUMNS, IMPORT_REASON, ImportFileError, import_organisations
+from core.workflow import CREATED
+from orgs.imports import COLUMNS, CREATED_REASON, IMPORT_REASON, ImportFileError, import_organisations
 from orgs.models import Organisation, OrganisationStatus, OrgType
 from tests.factories import OrganisationFactory, applicant, make_uscc, staff
 
@@ -151,6 +152,7 @@ def test_creates_verified_registered_orgs_through_the_workflow(manager):
     assert sorted(registered.service_areas.values_list("name", flat=True)) == ["社区治理", "老年人服务"]
     logs = StateLog.objects.filter(object_id=registered.pk).order_by("pk")
     assert [(log.source_state, log.state, log.by, log.description) for log in logs] == [
+        ("draft", "draft", manager, CREATED_REASON),  # the history starts when the organisation does
         ("draft", "submitted", manager, IMPORT_REASON),
         ("submitted", "verified", manager, IMPORT_REASON),
     ]
@@ -158,7 +160,9 @@ def test_creates_verified_registered_orgs_through_the_workflow(manager):
     assert (filed.org_type, filed.status) == (OrgType.COMMUNITY_FILED, OrganisationStatus.VERIFIED)
     preparing = Organisation.objects.get(org_type=OrgType.PREPARING)
     assert preparing.status == OrganisationStatus.DRAFT and preparing.region.code == "420704001001"
-    assert not StateLog.objects.filter(object_id=preparing.pk).exists()
+    assert list(StateLog.objects.filter(object_id=preparing.pk).values_list("transition", "state")) == [
+        (CREATED, "draft")
+    ]
 
 
 def test_every_fault_is_reported_by_row_while_good_rows_import(manager):
@@ -402,6 +406,7 @@ def test_a_chunk_that_fails_at_the_database_is_redone_row_by_row(manager, monkey
     assert org.status == OrganisationStatus.VERIFIED and org.service_areas.count() == 2
     logs = StateLog.objects.filter(object_id=org.pk).order_by("pk")
     assert [(log.source_state, log.state, log.transition, log.by, log.description) for log in logs] == [
+        ("draft", "draft", CREATED, manager, CREATED_REASON),
         ("draft", "submitted", "submit", manager, IMPORT_REASON),
         ("submitted", "verified", "verify", manager, IMPORT_REASON),
     ]
@@ -410,11 +415,12 @@ def test_a_chunk_that_fails_at_the_database_is_redone_row_by_row(manager, monkey
 def test_bulk_audit_rows_match_what_run_transition_writes(manager):
     """The fast path writes the audit rows itself; they must be indistinguishable."""
     from core.selectors import history_for
-    from core.workflow import run_transition
+    from core.workflow import log_created, run_transition
 
     run([row(1)], manager)
     bulk = Organisation.objects.get()
     by_hand = OrganisationFactory(uscc=make_uscc(950))
+    log_created(by_hand, by=manager, reason=CREATED_REASON)
     run_transition(by_hand, "submit", by=manager, reason=IMPORT_REASON)
     run_transition(by_hand, "verify", by=manager, reason=IMPORT_REASON)
 
@@ -424,7 +430,7 @@ def test_bulk_audit_rows_match_what_run_transition_writes(manager):
             for h in history_for(org)
         ]
 
-    assert shape(bulk) == shape(by_hand) and len(shape(bulk)) == 2
+    assert shape(bulk) == shape(by_hand) and len(shape(bulk)) == 3
 
 
 def test_django_field_messages_are_chinese_too(manager):
@@ -555,7 +561,8 @@ def test_bulk_audit_goes_through_core_workflow(manager, monkeypatch):
 
     monkeypatch.setattr(orgs.imports, "log_bulk", spy)
     run([row(1), row(2)], manager)
-    ((args, kwargs),) = calls
-    assert args[0] is Organisation and len(args[1]) == 2
-    assert kwargs["by"] == manager and kwargs["reason"] == IMPORT_REASON
+    created, path = calls  # every new organisation's creation row, then the verified ones' path
+    for args, kwargs in calls:
+        assert args[0] is Organisation and len(args[1]) == 2 and kwargs["by"] == manager
+    assert (created[1]["reason"], path[1]["reason"]) == (CREATED_REASON, IMPORT_REASON)
     assert "StateLog" not in Path(orgs.imports.__file__).read_text(encoding="utf-8")
