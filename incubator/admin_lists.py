@@ -3,6 +3,8 @@ queue (/admin/incubator/incubations/), and 推荐晋级, the promotions inbox
 (/admin/incubator/promotions/). Rows open the stay's and the promotion's own pages
 (incubator/views_admin.py), where every change goes through incubator.services."""
 
+from functools import cache
+
 import django_filters
 from django import forms
 from django.db.models import BooleanField, Case, F, Value, When
@@ -15,6 +17,7 @@ from django.utils.text import Truncator
 from core.admin_lists import (
     HTMLColumn,
     LinkColumn,
+    Select,
     StaffIndexView,
     StaffListViewSet,
     StatusColumn,
@@ -49,6 +52,7 @@ class BaseFilter(django_filters.ModelChoiceFilter):
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("queryset", IncubationBase.objects.none())
         kwargs.setdefault("empty_label", "全部基地")
+        kwargs.setdefault("widget", Select)
         super().__init__(*args, **kwargs)
 
 
@@ -113,8 +117,11 @@ class QueueIndexView(StaffIndexView):
         )
 
     def decorate_rows(self, rows):
+        days = {}  # counting working days walks the calendar: once per due date, not per row
         for inc in rows:
-            inc.overdue_days = workdays_between(inc.screening_due, self.today) if inc.is_overdue else 0
+            if inc.is_overdue and inc.screening_due not in days:
+                days[inc.screening_due] = workdays_between(inc.screening_due, self.today)
+            inc.overdue_days = days[inc.screening_due] if inc.is_overdue else 0
         return rows
 
     def get_context_data(self, **kwargs):
@@ -138,8 +145,13 @@ def _residence(inc):
     return _muted("申请工位" if inc.wants_desk else "申请虚拟")
 
 
+@cache
+def _url_prefix(name: str) -> str:
+    return reverse(name, args=[0])[: -len("0/")]  # reverse() once, not per row
+
+
 def _incubation_url(inc):
-    return reverse("incubator_admin:incubation", args=[inc.pk])
+    return f"{_url_prefix('incubator_admin:incubation')}{inc.pk}/"
 
 
 class QueueViewSet(StaffListViewSet):
@@ -245,7 +257,7 @@ class PromotionsIndexView(StaffIndexView):
 
 
 def _promotion_url(promo):
-    return reverse("incubator_admin:promotion", args=[promo.pk])
+    return f"{_url_prefix('incubator_admin:promotion')}{promo.pk}/"
 
 
 class PromotionsViewSet(StaffListViewSet):
