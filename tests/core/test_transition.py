@@ -5,6 +5,7 @@ field is called."""
 import pytest
 from django.core.exceptions import PermissionDenied
 from django.db import connection
+from django.template import Context, Template
 from django.test.utils import CaptureQueriesContext
 from django_fsm_log.models import StateLog
 
@@ -117,6 +118,8 @@ def test_creating_an_organisation_or_an_application_starts_its_history(regions):
     )
     first = StateLog.objects.for_(org).get()
     assert (first.transition, first.state, first.by) == (CREATED, OrganisationStatus.DRAFT, user)
+    html = Template("{% load core_tags %}{% status_history org %}").render(Context({"org": org}))
+    assert "<strong>创建组织资料</strong>（草稿）" in html and "理由" not in html
     base = IncubationBaseFactory(region=regions["fenghuang"])
     inc = inc_services.incubation_apply(base=base, organisation=org, by=user, plan="助老服务")
     first = StateLog.objects.for_(inc).get()

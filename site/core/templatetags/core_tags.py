@@ -18,7 +18,7 @@ def yuan(value) -> str:
 @register.inclusion_tag("core/history.html")
 def status_history(obj, field: str = ""):
     """An object's audit trail (who, when, from, to, why) with status labels, one query.
-    `field` defaults to the object's FSM field; its creation row has no "from"."""
+    `field` defaults to the object's FSM field; its creation row says what was created."""
     if not field:
         field = next(f.name for f in obj._meta.concrete_fields if isinstance(f, FSMFieldMixin))
     labels = dict(obj._meta.get_field(field).flatchoices)
@@ -26,7 +26,8 @@ def status_history(obj, field: str = ""):
         {
             "when": log.timestamp,
             "by": log.by,
-            "source": "—" if log.transition == CREATED else labels.get(log.source_state, log.source_state or "—"),
+            "created": log.transition == CREATED,
+            "source": labels.get(log.source_state, log.source_state or "—"),
             "target": labels.get(log.state, log.state),
             "reason": log.description or "",
         }
