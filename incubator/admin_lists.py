@@ -55,6 +55,9 @@ class BaseFilter(django_filters.ModelChoiceFilter):
         kwargs.setdefault("widget", Select)
         super().__init__(*args, **kwargs)
 
+    def choices_for(self, user):
+        return bases_for_staff(user).order_by("level", "name") if user is not None else IncubationBase.objects.all()
+
 
 class CheckboxFilter(django_filters.BooleanFilter):
     """A tick box: `?name=on` narrows (its method gets True), no value leaves the list alone."""
@@ -74,11 +77,6 @@ class QueueFilterSet(ScopedFilterSet):
     class Meta:
         model = Incubation
         fields = []
-
-    def __init__(self, *args, user=None, **kwargs):
-        super().__init__(*args, user=user, **kwargs)
-        user = user or getattr(self.request, "user", None)
-        self.filters["base"].queryset = bases_for_staff(user).order_by("level", "name")
 
     def only_overdue(self, queryset, name, value):
         return queryset.filter(overdue_q(timezone.localdate())) if value else queryset
@@ -221,11 +219,6 @@ class PromotionFilterSet(ScopedFilterSet):
     class Meta:
         model = Promotion
         fields = []
-
-    def __init__(self, *args, user=None, **kwargs):
-        super().__init__(*args, user=user, **kwargs)
-        user = user or getattr(self.request, "user", None)
-        self.filters["to_base"].queryset = bases_for_staff(user).order_by("level", "name")
 
 
 class PromotionsIndexView(StaffIndexView):

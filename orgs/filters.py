@@ -37,6 +37,9 @@ class RegionFilter(django_filters.ModelChoiceFilter):
     def filter(self, qs, value):
         return qs.filter(**{f"{self.region_field}__path__startswith": value.path}) if value else qs
 
+    def choices_for(self, user):
+        return (regions_for(user) if user is not None else Region.objects.all()).order_by("path")
+
 
 def radio_choice(label, choices, **kwargs):
     """A choice filter as Wagtail shows its own: radio buttons with 全部 first."""
@@ -52,15 +55,16 @@ def search_organisations(queryset, name, value):
 
 
 class ScopedFilterSet(WagtailFilterSet):
-    """A FilterSet whose RegionFilters offer only `user`'s subtree (all regions without a user)."""
+    """A FilterSet whose model-choice filters offer only what `user` may see: each filter
+    with a `choices_for(user)` method (RegionFilter: the user's subtree) gets its choices
+    from it; without a user (a background job's description) every region is offered."""
 
     def __init__(self, data=None, queryset=None, *, request=None, prefix=None, user=None):
         super().__init__(data, queryset, request=request, prefix=prefix)
         user = user or getattr(request, "user", None)
-        regions = (regions_for(user) if user is not None else Region.objects.all()).order_by("path")
         for f in self.filters.values():
-            if isinstance(f, RegionFilter):
-                f.queryset = regions  # read when the form field is built
+            if hasattr(f, "choices_for"):
+                f.queryset = f.choices_for(user)  # read when the form field is built
 
 
 class RegistryFilterSet(ScopedFilterSet):
