@@ -49,7 +49,7 @@ def test_apply_screen_admit_serve_assess_graduate_and_download(page, browser, li
     # 1. the group applies: its profile is shown, not asked for
     login(page, live_server, "lanhu_leader", PASSWORD)
     page.goto(live_server.url + "/me/incubation/")
-    page.click(f"a[href='/me/incubation/apply/{base.pk}/']")
+    page.click(f"a[href^='/me/incubation/apply/{base.pk}/']")
     page.wait_for_load_state()
     assert "澜湖社区老宝贝助餐服务队" in page.content() and "筹备中" in page.content()
     assert page.locator("input[name=name], input[name=uscc], input[name=legal_representative]").count() == 0
