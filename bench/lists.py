@@ -197,7 +197,7 @@ def main():
         "/admin/orgs/?ordering=name",
         "/admin/orgs/review/",
         f"/admin/orgs/review/?p={max(2, late // 6)}",
-        f"/admin/orgs/review/?region={district.pk}",
+        "/admin/orgs/review/?org_type=service_org",
         "/admin/orgs/review/?q=凤凰街道第1",
         "/admin/incubator/incubations/",
         f"/admin/incubator/incubations/?p={late}",

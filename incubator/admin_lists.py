@@ -83,6 +83,7 @@ class QueueFilterSet(ScopedFilterSet):
 
 
 class QueueIndexView(StaffIndexView):
+    keys_first = True  # sorted over four joined tables
     section = "孵化基地"
     page_title = "入驻孵化"
     empty_message = "您负责的基地还没有入驻申请。"
@@ -222,6 +223,7 @@ class PromotionFilterSet(ScopedFilterSet):
 
 
 class PromotionsIndexView(StaffIndexView):
+    keys_first = True  # sorted over five joined tables
     section = "孵化基地"
     page_title = "推荐晋级"
     intro = "下级基地推荐到您负责的基地的组织，待处理的在前。接收后直接入驻，无需组织重新申请。"

@@ -113,7 +113,6 @@ class RegistryFilterSet(ScopedFilterSet):
 class ReviewQueueFilterSet(ScopedFilterSet):
     q = django_filters.CharFilter(label="搜索", method=search_organisations, max_length=100)
     org_type = radio_choice("类型", OrgType.choices)
-    region = RegionFilter(label="区域")
 
     class Meta:
         model = Organisation

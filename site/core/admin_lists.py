@@ -40,6 +40,8 @@ class StaffIndexView(generic.IndexView):
     search_placeholder = "搜索"
     #: the menu group the list belongs to, first in the breadcrumbs (e.g. "社会组织")
     section = ""
+    #: sort the primary keys first, then load the page (for lists ordered over wide joins)
+    keys_first = False
     #: sort key → order_by() fields, for keys that are not plain fields; "-key" reverses
     orderings: dict = {}
 
@@ -105,9 +107,12 @@ class StaffIndexView(generic.IndexView):
         return rows
 
     def paginate_queryset(self, queryset, page_size):
+        if not self.keys_first:
+            paginator, page, object_list, is_paginated = super().paginate_queryset(queryset, page_size)
+            page.object_list = self.decorate_rows(list(object_list))
+            return paginator, page, page.object_list, is_paginated
         # Sort and slice the primary keys alone, then load the page's 50 rows: the database
-        # sorts narrow rows, and computed columns (a grade subquery, say) run for 50 rows,
-        # not for every row in scope. One query more, however many rows.
+        # sorts narrow rows, not every joined row in scope. One query more, however many rows.
         keys = queryset.values_list("pk", flat=True)
         paginator, page, object_list, is_paginated = super().paginate_queryset(keys, page_size)
         pks = list(object_list)
