@@ -129,7 +129,9 @@ def test_apply_screen_admit_serve_assess_graduate_and_download(page, browser, li
     page.goto(live_server.url + f"/me/incubation/{inc.pk}/")
     assert "已出壳" in page.locator("#incubation-status").inner_text()
     assert "社会服务机构登记材料辅导" in page.content()
-    assert page.locator("#history li").count() == 4  # 初审通过, 入壳, 开始孵化, 出壳
+    # 提交入驻申请 (the history starts with the application), 初审通过, 入壳, 开始孵化, 出壳
+    assert page.locator("#history li").count() == 5
+    assert "提交入驻申请" in page.locator("#history li").first.inner_text()
     screenshot(page, "incubation-applicant-graduated")
     link = page.locator("a:has-text('下载出壳证书')")
     href = link.get_attribute("href")

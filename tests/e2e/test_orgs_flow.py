@@ -129,6 +129,7 @@ def test_registration_is_returned_corrected_and_verified(page, live_server, e2e_
     org.refresh_from_db()
     assert org.status == OrganisationStatus.VERIFIED
     assert [log.state for log in StateLog.objects.for_(org).order_by("timestamp", "pk")] == [
+        "draft",  # created: the history starts when the organisation does
         "submitted",
         "returned",
         "submitted",
