@@ -81,7 +81,7 @@ def _render_incubation(request, inc, *, bound: dict | None = None, blockers=None
         "latest_assessment": latest,
         "graduation_blockers": blockers,
         "promotions": list(inc.promotions.all()),
-        "table_class": "inc-table",
+        "table_class": "listing",
         **assessments_context(inc),
     }
     return TemplateResponse(request, "incubator/admin/incubation.html", context, status=status)
@@ -150,7 +150,7 @@ def _render_promotion(request, promo, *, bound: dict | None = None, status: int 
         "action_url_name": "incubator_admin:promotion_action",
         "read_only": promo.state == PromotionState.PENDING and not groups,
         "requested_service_labels": incubation_requested_labels(source),
-        "table_class": "inc-table",
+        "table_class": "listing",
         **assessments_context(source),
     }
     return TemplateResponse(request, "incubator/admin/promotion.html", context, status=status)

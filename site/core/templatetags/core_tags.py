@@ -16,9 +16,10 @@ def yuan(value) -> str:
 
 
 @register.inclusion_tag("core/history.html")
-def status_history(obj, field: str = ""):
+def status_history(obj, field: str = "", heading: bool = True):
     """An object's audit trail (who, when, from, to, why) with status labels, one query.
-    `field` defaults to the object's FSM field; its creation row says what was created."""
+    `field` defaults to the object's FSM field; its creation row says what was created.
+    heading=False inside a panel that already carries the title."""
     if not field:
         field = next(f.name for f in obj._meta.concrete_fields if isinstance(f, FSMFieldMixin))
     labels = dict(obj._meta.get_field(field).flatchoices)
@@ -33,4 +34,4 @@ def status_history(obj, field: str = ""):
         }
         for log in history_for(obj)
     ]
-    return {"rows": rows}
+    return {"rows": rows, "heading": heading}
