@@ -111,13 +111,15 @@ def project_admin_urls():
         if not route.startswith("admin/"):
             continue
         viewset = getattr(callback, "view_initkwargs", {}).get("scoped_viewset")
-        viewset = viewset or by_namespace.get(name.rsplit(":", 1)[0])
+        named = next((m for prefix, m in URL_MODELS.items() if name.startswith(prefix)), None)
+        if viewset is None and named is None:
+            # several viewsets may share a namespace (incubator_admin: the stays' and the
+            # promotions' lists): a URL named in URL_MODELS is not theirs
+            viewset = by_namespace.get(name.rsplit(":", 1)[0])
         view = getattr(callback, "view_class", callback)
         if viewset is None and view.__module__.split(".")[0] not in PROJECT_APPS:
             continue
-        model = viewset.model if viewset is not None else None
-        if model is None:
-            model = next((m for prefix, m in URL_MODELS.items() if name.startswith(prefix)), None)
+        model = viewset.model if viewset is not None else named
         rows.append((route, name, model, viewset))
     return rows
 

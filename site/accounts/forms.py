@@ -38,7 +38,9 @@ class SignupForm(forms.ModelForm):
         self.fields["name"].required = True
         self.fields["mobile"].required = True
         self.fields["email"].required = True
-        self.fields["username"].error_messages["unique"] = "该用户名已被注册，请换一个。"
+        # a rival sign-up may commit between clean_<field> and the model's unique check
+        for field in ("username", "mobile"):
+            self.fields[field].error_messages["unique"] = self.TAKEN[field]
 
     TAKEN = {
         "username": "该用户名已被注册，请换一个。",

@@ -82,7 +82,7 @@ class User(AbstractUser):
                 Lower("email"),
                 condition=~models.Q(email=""),
                 name="accounts_user_email_ci_unique",
-                violation_error_message="该电子邮箱已被其他账号使用，请换一个。",
+                violation_error_message="该电子邮箱已被注册，可直接登录或通过该邮箱找回密码。",
             ),
         ]
 
