@@ -75,6 +75,7 @@ def _render_review(request, org, *, bound: dict | None = None, status: int = 200
         "fact_groups": [g for g in groups if g.key not in ("reason", "change")],
         "action_url_name": "orgs_admin:review_action",
         "read_only": not groups,
+        "may_attach_leader": services.can_verify(user, org),
     }
     return TemplateResponse(request, "orgs/admin/review.html", context, status=status)
 

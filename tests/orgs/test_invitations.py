@@ -247,6 +247,8 @@ def manager(regions):
 
 def test_staff_attach_a_leader_who_proves_the_mobile(client, imported, manager, sent_code):
     client.force_login(manager)
+    review = client.get(f"/admin/orgs/review/{imported.pk}/")
+    assert f'href="{attach_url(imported)}"' in review.content.decode()  # offered where it is missing
     page = client.get(attach_url(imported))
     assert page.status_code == 200 and "负责人手机号" in text(page)
 
