@@ -28,6 +28,7 @@ from orgs.models import OrgType
 from tests.factories import applicant, make_uscc, organisation_with_leader, staff
 from tests.incubator.factories import IncubationBaseFactory, base_operator, incubation_at
 from tests.incubator.test_views import _bulk_incubations
+from tests.queries import page_queries
 
 pytestmark = pytest.mark.django_db
 S = IncubationStatus
@@ -647,14 +648,6 @@ def _bulk_promotions(inc_base, to_base, n: int) -> None:
     Promotion.objects.bulk_create(Promotion(incubation=s, to_base=to_base, reason="推荐") for s in stays)
 
 
-def _list_queries(client, url, data) -> int:
-    client.get(url, data)  # warm per-process caches (content types, Wagtail menus)
-    with CaptureQueriesContext(connection) as ctx:
-        response = client.get(url, data)
-    assert response.status_code == 200
-    return len(ctx.captured_queries)
-
-
 @pytest.mark.parametrize(
     "url, data",
     [
@@ -678,8 +671,8 @@ def test_every_list_costs_the_same_queries_for_10_and_1000_rows(client, regions,
         IncubationBaseFactory.create_batch(min(n, 50), region=regions["gulou"], parent=city_base)
 
     more(10)
-    with_ten = _list_queries(client, str(url), data)
+    with_ten = page_queries(client, str(url), data)
     more(990)
-    with_thousand = _list_queries(client, str(url), data)
+    with_thousand = page_queries(client, str(url), data)
     assert with_ten == with_thousand
     assert with_thousand <= 15

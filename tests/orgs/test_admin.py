@@ -33,6 +33,7 @@ from tests.factories import (
     pdf_upload,
     staff,
 )
+from tests.queries import page_queries
 
 pytestmark = pytest.mark.django_db
 
@@ -641,14 +642,6 @@ def test_review_page_warns_about_similar_names(client, manager, regions):
 # ---- query counts ---------------------------------------------------------------------------------
 
 
-def _queries(client, url, data=None) -> int:
-    client.get(url, data)  # warm per-process caches (content types, Wagtail menus)
-    with CaptureQueriesContext(connection) as ctx:
-        response = client.get(url, data)
-    assert response.status_code == 200
-    return len(ctx.captured_queries)
-
-
 @pytest.mark.parametrize(
     "url, data",
     [
@@ -664,9 +657,9 @@ def test_list_queries_do_not_grow_with_the_registry(client, manager, regions, ur
     data = dict(data, region=regions["fenghuang"].pk) if data else None
     client.force_login(manager)
     _bulk_orgs(regions["fenghuang"], 0, 10)
-    with_ten = _queries(client, url, data)
+    with_ten = page_queries(client, url, data)
     _bulk_orgs(regions["fenghuang"], 10, 990)
-    with_thousand = _queries(client, url, data)
+    with_thousand = page_queries(client, url, data)
     assert with_ten == with_thousand
     assert with_thousand <= MAX_QUERIES
     print(f"{url} {data or ''}: {with_thousand} queries")
