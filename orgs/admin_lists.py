@@ -12,7 +12,6 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.html import format_html
-from wagtail.admin.widgets.button import HeaderButton
 
 from core.admin_lists import (
     HTMLColumn,
@@ -23,6 +22,7 @@ from core.admin_lists import (
     TextColumn,
     status_tag,
 )
+from core.excel import export_button
 
 from .filters import RegistryFilterSet, ReviewQueueFilterSet
 from .models import AnnualInspection, Organisation, OrganisationStatus
@@ -105,7 +105,7 @@ class RegistryIndexView(StaffIndexView):
             query.pop(key, None)
         query = query.urlencode()
         url = reverse("orgs_exchange:export") + (f"?{query}" if query else "")
-        return [HeaderButton("导出 Excel", url, icon_name="download")]
+        return [export_button(url)]  # one click POSTs the list's filters; nothing starts on a GET
 
 
 class ReviewQueueIndexView(StaffIndexView):
