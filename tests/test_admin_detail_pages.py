@@ -44,3 +44,18 @@ def test_the_incubation_page_is_wagtail_panels(client, regions):
     assert "panel-action-screen" in " ".join(_panel_ids(html))  # the actions, Wagtail panels too
     assert not {c for c in _classes(html) if c.startswith(("orgs-", "inc-"))}
     assert 'class="gy-facts"' in html and 'class="gy-steps"' in html
+
+
+def test_no_screen_carries_its_own_styles():
+    """Staff screens share site/core/static/core/admin.css, public pages site.css; only the
+    PDF templates (rendered by WeasyPrint, no stylesheet links) style themselves."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    inline = [
+        str(t.relative_to(root))
+        for app in ("orgs", "incubator", "grants", "site")
+        for t in (root / app).rglob("*.html")
+        if "pdf" not in t.parts and "<style" in t.read_text(encoding="utf-8")
+    ]
+    assert inline == []
