@@ -414,6 +414,7 @@ def test_invite_from_the_page_and_accept_from_the_dashboard(client, org_leader, 
     )
     assert "邀请已发出。对方登录后在工作台接受即可加入。" in text(response)
     assert "13955556666（财务）" in text(response)
+    assert "待对方验证手机号或邮箱后加入" in text(response)  # not a member until the code is typed back
 
     client.force_login(invitee)
     dashboard = text(client.get("/me/"))
