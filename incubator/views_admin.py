@@ -1,5 +1,6 @@
-"""Staff screens of incubation inside the Wagtail admin (/admin/incubator/): the operator's
-queue, one stay's page with the actions its status allows, the promotions inbox.
+"""Staff pages of incubation inside the Wagtail admin (/admin/incubator/): one stay's page
+and one promotion's page, with the actions their state allows. The queue and the
+promotions inbox are Wagtail listings in incubator/admin_lists.py.
 
 Thin views: reads through incubator.selectors (scoped to the bases in the user's region
 subtree), every change through incubator.services, which check permission themselves. A
@@ -16,7 +17,7 @@ from core.admin_ui import admin_breadcrumbs
 from core.workdays import workdays_between
 
 from . import services
-from .models import RESIDENT_STATES, AssessmentStage, Incubation, IncubationStatus, Promotion, PromotionState, Residence
+from .models import AssessmentStage, Incubation, IncubationStatus, Promotion, PromotionState, Residence
 from .selectors import (
     incubation_for_staff,
     promotion_for_staff,
@@ -24,9 +25,7 @@ from .selectors import (
 from .views import assessments_context, incubation_requested_labels, lifecycle_steps, service_hours
 
 VIEW_PERMISSION = "incubator.view_incubation"
-PAGE_SIZE = 50
 S = IncubationStatus
-ACTIVE = (*RESIDENT_STATES,)
 
 
 # ---- the actions on one stay -----------------------------------------------------------------------

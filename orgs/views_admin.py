@@ -1,5 +1,6 @@
-"""Staff screens of the registry inside the Wagtail admin (/admin/orgs/): the registry
-list, the review queue and the review page with its actions.
+"""The staff review page of one organisation inside the Wagtail admin
+(/admin/orgs/review/<pk>/) with its actions, and its documents inline. The registry and
+the review queue are Wagtail listings in orgs/admin_lists.py.
 
 Thin views: every read goes through orgs.selectors (scoped to the user's region subtree),
 every change through orgs.services, which check permission themselves. An organisation
@@ -18,8 +19,8 @@ from accounts.selectors import region_in_scope
 from core.admin_actions import ActionScreen, action_groups
 from core.admin_ui import admin_breadcrumbs
 
-from . import services, views  # noqa: F401  (services registers the review page's actions)
-from .models import AnnualInspection, Organisation, OrganisationStatus
+from . import services, views
+from .models import Organisation, OrganisationStatus
 from .selectors import (
     eligibility,
     organisation_for_review,
@@ -29,8 +30,6 @@ from .selectors import (
 )
 
 VIEW_PERMISSION = "orgs.view_organisation"
-PAGE_SIZE = 50
-INSPECTION_LABELS = dict(AnnualInspection.Result.choices)
 Status = OrganisationStatus
 
 

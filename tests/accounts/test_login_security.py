@@ -12,19 +12,11 @@ from django.urls import reverse
 from accounts import throttle
 from accounts.forms import SignupForm
 from accounts.models import User
+from tests.accounts.test_auth import SIGNUP
 from tests.factories import PASSWORD, UserFactory
 
 LOGIN = "/accounts/login/"
 LOCKED = "登录失败次数过多"
-
-SIGNUP = {
-    "username": "laobaobei",
-    "name": "陈晓梅",
-    "mobile": "13912345678",
-    "email": "chen@example.org",
-    "password1": "Lanhu-2026-safe",
-    "password2": "Lanhu-2026-safe",
-}
 
 
 def _try(client, name, password="wrong-password", **extra):
