@@ -40,9 +40,32 @@ _BASE_OPERATE = [
     "incubator.add_capacityassessment",
 ]
 
+_GRANTS_VIEW = [
+    "grants.view_call",
+    "grants.view_proposal",
+    "grants.view_need",
+    "grants.view_recommendation",
+]
+_GRANTS_MANAGE = [
+    "grants.manage_call",
+    "grants.add_call",
+    "grants.change_call",
+    "grants.check_eligibility",
+    "grants.moderate_need",
+    "grants.add_recommendation",
+]
+
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     Role.APPLICANT: [],
-    Role.BASE_OPERATOR: [ADMIN_ACCESS, *_ORG_VIEW, *_BASE_VIEW, *_BASE_OPERATE],
+    # a base operator sees the calls and proposals of their area and moderates its needs
+    Role.BASE_OPERATOR: [
+        ADMIN_ACCESS,
+        *_ORG_VIEW,
+        *_BASE_VIEW,
+        *_BASE_OPERATE,
+        *_GRANTS_VIEW,
+        "grants.moderate_need",
+    ],
     Role.CALL_MANAGER: [
         ADMIN_ACCESS,
         *_ORG_VIEW,
@@ -50,10 +73,12 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         *_BASE_VIEW,
         "incubator.add_incubationbase",
         "incubator.change_incubationbase",
+        *_GRANTS_VIEW,
+        *_GRANTS_MANAGE,
     ],
     Role.REVIEWER: [ADMIN_ACCESS],
-    Role.FINANCE: [ADMIN_ACCESS, *_ORG_VIEW],
-    Role.AUDITOR: [ADMIN_ACCESS, *_ORG_VIEW, *_BASE_VIEW, "orgs.export_organisation"],
+    Role.FINANCE: [ADMIN_ACCESS, *_ORG_VIEW, "grants.view_call", "grants.view_proposal"],
+    Role.AUDITOR: [ADMIN_ACCESS, *_ORG_VIEW, *_BASE_VIEW, *_GRANTS_VIEW, "orgs.export_organisation"],
 }
 
 

@@ -18,6 +18,8 @@ urlpatterns = [
     path("me/", include("core.urls")),
     path("me/orgs/", include("orgs.urls")),
     path("me/incubation/", include("incubator.urls")),
+    path("me/proposals/", include("grants.urls")),
+    path("needs/", include("grants.public_urls")),
     path("directory/", include("orgs.public_urls")),
 ]
 

@@ -21,6 +21,7 @@ INSTALLED_APPS = [
     "cms",
     "orgs",
     "incubator",
+    "grants",
     "portal",  # /me/ and seed_demo: composed of every app above, so last
     # wagtail
     "wagtail.contrib.settings",

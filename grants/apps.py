@@ -1,0 +1,11 @@
+from django.apps import AppConfig
+
+
+class GrantsConfig(AppConfig):
+    name = "grants"
+    verbose_name = "公益创投"
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        # registers the actions screens offer (core.workflow) and the hooks of each stage
+        from . import services  # noqa: F401

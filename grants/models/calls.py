@@ -1,0 +1,512 @@
+"""公益创投项目征集 (a call for projects): its rules, its timeline and its own lifecycle.
+
+A call is run at a level (市 / 街道 / 社区) for a region, optionally by an incubation base.
+Everything a proposal is checked against lives here, editable per call and validated
+together in `Call.clean()`; the defaults are the common municipal ones (DOMAIN.md)."""
+
+import datetime
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.urls import reverse
+from django.utils import timezone
+from django_fsm import FSMField, transition
+
+from accounts.models import Region
+from core.workflow import WorkflowModel
+from orgs.models import GRADES, OrgType
+
+MANAGE_PERMISSION = "grants.manage_call"
+
+
+class CallLevel(models.IntegerChoices):
+    CITY = 1, "市级"
+    STREET = 3, "街道（镇）级"
+    COMMUNITY = 4, "社区（村）级"
+
+
+# the region levels a call of each level may be run for
+LEVEL_REGIONS = {
+    CallLevel.CITY: (Region.Level.CITY, Region.Level.DISTRICT),
+    CallLevel.STREET: (Region.Level.STREET,),
+    CallLevel.COMMUNITY: (Region.Level.COMMUNITY,),
+}
+
+
+class CallStatus(models.TextChoices):
+    DRAFT = "draft", "草稿"
+    NEEDS = "needs", "需求征集中"
+    OPEN = "open", "申报中"
+    CLOSED = "closed", "申报截止（资格审查）"
+    REVIEWING = "reviewing", "评审中"
+    PUBLICISING = "publicising", "立项公示中"
+    DECIDED = "decided", "已批复立项"
+    IMPLEMENTING = "implementing", "项目实施中"
+    FINISHED = "finished", "已结束"
+
+
+class Aggregation(models.TextChoices):
+    MEAN = "mean", "算术平均"
+    TRIMMED = "trimmed", "去掉一个最高分和一个最低分后平均"
+
+
+# Haining's "6+1" (orgs.ServiceArea codes, seeded by orgs/migrations/0002)
+DEFAULT_CATEGORY_CODES = ("elderly", "women", "children", "new_residents", "disabled", "poverty", "central_work")
+
+DEFAULT_ELIGIBLE_TYPES = [OrgType.SOCIAL_GROUP, OrgType.SERVICE_ORG, OrgType.FOUNDATION, OrgType.COMMUNITY_FILED]
+
+DEFAULT_RUBRIC = [
+    {
+        "key": "needs",
+        "name": "需求调研",
+        "weight": 20,
+        "guidance": "需求是否真实、具体，有调研依据，回应了征集的社区需求。",
+    },
+    {"key": "design", "name": "项目设计", "weight": 25, "guidance": "目标清晰可测，活动安排与目标对应，进度合理。"},
+    {
+        "key": "budget",
+        "name": "财务预算",
+        "weight": 20,
+        "guidance": "预算科目清楚、单价合理，自筹落实，符合资助比例要求。",
+    },
+    {
+        "key": "feasibility",
+        "name": "创新性与可行性",
+        "weight": 20,
+        "guidance": "方法有创新，团队有能力实施，风险有应对。",
+    },
+    {"key": "benefit", "name": "社会效益", "weight": 15, "guidance": "受益人数与成效，项目结束后能否持续。"},
+]
+
+# Grants 3 pays these; each gate is what must hold before the tranche is released
+TRANCHE_GATES = {"signed": "协议签订后", "mid_term": "中期评估通过后", "final": "末期评估通过后"}
+DEFAULT_TRANCHES = [
+    {"name": "首期", "percent": 50, "gate": "signed"},
+    {"name": "中期", "percent": 30, "gate": "mid_term"},
+    {"name": "尾款", "percent": 20, "gate": "final"},
+]
+
+
+def default_rubric():
+    return [dict(c) for c in DEFAULT_RUBRIC]
+
+
+def default_tranches():
+    return [dict(t) for t in DEFAULT_TRANCHES]
+
+
+def default_eligible_types():
+    return [str(t) for t in DEFAULT_ELIGIBLE_TYPES]
+
+
+def _manages(call, user) -> bool:
+    from accounts.selectors import has_scoped_perm
+
+    return has_scoped_perm(user, MANAGE_PERMISSION, call.region)
+
+
+def _percent(label, default):
+    return models.DecimalField(
+        label,
+        max_digits=5,
+        decimal_places=2,
+        default=Decimal(default),
+        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))],
+    )
+
+
+def _money(label, **kwargs):
+    return models.DecimalField(
+        label, max_digits=14, decimal_places=2, validators=[MinValueValidator(Decimal("0"))], **kwargs
+    )
+
+
+# the timeline, in order: (start field, end field, stage label); the call's status follows it
+TIMELINE = [
+    ("needs_from", "needs_until", "需求征集"),
+    ("apply_from", "apply_until", "网上申报"),
+    (None, "eligibility_until", "资格审查"),
+    ("review_from", "review_until", "专家评审"),
+    ("pitch_on", None, "路演答辩"),
+    ("publicity_from", "publicity_until", "立项公示"),
+    ("implement_from", "implement_until", "项目实施"),
+]
+
+
+class Call(WorkflowModel):
+    """One 公益创投 call: rules, timeline and status. Proposals answer it."""
+
+    Status = CallStatus
+    Level = CallLevel
+
+    title = models.CharField("征集名称", max_length=120)
+    year = models.PositiveSmallIntegerField(
+        "年度", validators=[MinValueValidator(2000), MaxValueValidator(2100)], db_index=True
+    )
+    level = models.PositiveSmallIntegerField("层级", choices=CallLevel.choices)
+    region = models.ForeignKey(Region, verbose_name="征集区域", on_delete=models.PROTECT, related_name="calls")
+    base = models.ForeignKey(
+        "incubator.IncubationBase",
+        verbose_name="承办孵化基地",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="calls",
+    )
+    organiser = models.CharField("主办单位", max_length=120, help_text="如“鄂州市民政局”，印在公告、协议和证书上。")
+    summary = models.TextField("简介", max_length=500, blank=True, help_text="列表和分享时显示的一两句话。")
+    status = FSMField(
+        "状态", max_length=20, choices=CallStatus.choices, default=CallStatus.DRAFT, protected=True, db_index=True
+    )
+    status_reason = models.CharField("最近一次处理说明", max_length=500, blank=True)
+
+    # ---- money ----
+    pool_total = _money("资助总额（元）")
+    grant_min = _money("单个项目最低资助（元）", default=Decimal("10000"))
+    grant_max = _money("单个项目最高资助（元）", default=Decimal("100000"))
+    max_grant_share = _percent("资助金额占项目总预算的上限（%）", "60")
+    max_personnel_share = _percent("人员费用占总预算的上限（%）", "30")
+    forbid_fixed_assets = models.BooleanField("不得购置固定资产", default=True)
+    forbid_cash_handouts = models.BooleanField("不得发放现金或等价物", default=True)
+
+    # ---- who may apply ----
+    categories = models.ManyToManyField(
+        "orgs.ServiceArea", verbose_name="服务领域", related_name="calls", help_text="默认“6+1”类别，可按本次征集调整。"
+    )
+    eligible_types = models.JSONField("可申报的组织类型", default=default_eligible_types)
+    allow_preparing_in_incubation = models.BooleanField(
+        "允许在孵的筹备组织申报", default=False, help_text="社区征集常允许正在孵化基地孵化的筹备组织申报。"
+    )
+    min_grade = models.CharField("最低评估等级", max_length=2, blank=True, choices=[(g, f"{g}及以上") for g in GRADES])
+    max_applications_per_org = models.PositiveSmallIntegerField(
+        "每个组织最多申报项目数", default=1, validators=[MinValueValidator(1)]
+    )
+
+    # ---- timeline ----
+    needs_from = models.DateField("需求征集开始", null=True, blank=True)
+    needs_until = models.DateField("需求征集截止", null=True, blank=True)
+    apply_from = models.DateField("申报开始")
+    apply_until = models.DateField("申报截止", help_text="当天 24:00 前可以提交。")
+    eligibility_until = models.DateField("资格审查截止")
+    review_from = models.DateField("评审开始")
+    review_until = models.DateField("评审截止")
+    pitch_on = models.DateField("路演答辩日期", null=True, blank=True)
+    publicity_from = models.DateField("公示开始")
+    publicity_until = models.DateField("公示截止")
+    implement_from = models.DateField("项目实施开始")
+    implement_until = models.DateField("项目实施结束")
+
+    # ---- review (used by the review stage) ----
+    rubric = models.JSONField("评审标准", default=default_rubric)
+    panel_size = models.PositiveSmallIntegerField(
+        "每个项目的评审专家人数", default=5, validators=[MinValueValidator(1), MaxValueValidator(15)]
+    )
+    aggregation = models.CharField("计分方式", max_length=10, choices=Aggregation.choices, default=Aggregation.TRIMMED)
+    blind_review = models.BooleanField("匿名评审", default=False, help_text="评审专家看不到申报组织的名称和成员。")
+    has_pitch = models.BooleanField("设路演答辩环节", default=False)
+    pitch_weight = _percent("路演得分占最终得分的比例（%）", "0")
+    min_fundable_score = models.DecimalField(
+        "最低立项分数",
+        max_digits=5,
+        decimal_places=2,
+        default=Decimal("60"),
+        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))],
+    )
+    tranche_plan = models.JSONField("拨付计划", default=default_tranches)
+
+    # ---- three-level linkage (三级联动) ----
+    next_round = models.ForeignKey(
+        "self",
+        verbose_name="可推荐至（上一级征集）",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="lower_calls",
+        help_text="本征集的优秀项目可推荐到这个街道或市级征集，申报组织无需重新填写。",
+    )
+
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="创建人",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField("创建时间", auto_now_add=True)
+    updated_at = models.DateTimeField("更新时间", auto_now=True)
+
+    class Meta:
+        verbose_name = "项目征集"
+        verbose_name_plural = "项目征集"
+        ordering = ["-year", "level", "-apply_from", "-pk"]
+        permissions = [
+            ("manage_call", "可以发布和管理项目征集"),
+            ("check_eligibility", "可以进行申报项目资格审查"),
+            ("moderate_need", "可以审核社区需求"),
+        ]
+        indexes = [models.Index(fields=["status", "level"])]
+
+    def __str__(self):
+        return self.title
+
+    # ---- urls ----
+
+    def get_absolute_url(self) -> str:
+        """The call's public page (its CallPage) when published, else the call index."""
+        page = getattr(self, "page", None)
+        if page is not None and page.live:
+            return page.url or "/calls/"
+        return "/calls/"
+
+    def get_admin_url(self) -> str:
+        return reverse("grants_calls:edit", args=[self.pk])
+
+    # ---- validation: every rule together ----
+
+    def clean(self):
+        errors: dict[str, list[str]] = {}
+
+        def err(field, message):
+            errors.setdefault(field, []).append(message)
+
+        if self.region_id and self.level and self.region.level not in LEVEL_REGIONS.get(self.level, ()):
+            err(
+                "region",
+                f"{self.get_level_display()}征集的区域须为{'或'.join(Region.Level(x).label for x in LEVEL_REGIONS[self.level])}。",
+            )
+        if self.base_id and self.region_id and not self.region.contains(self.base.region):
+            err("base", "承办孵化基地须位于征集区域内。")
+        if self.grant_min is not None and self.grant_max is not None and self.grant_min > self.grant_max:
+            err("grant_max", "单个项目最高资助不能低于最低资助。")
+        if self.grant_max is not None and self.pool_total is not None and self.grant_max > self.pool_total:
+            err("grant_max", "单个项目最高资助不能超过资助总额。")
+        unknown = set(self.eligible_types or []) - set(OrgType.values)
+        if unknown:
+            err("eligible_types", f"未知的组织类型：{'、'.join(sorted(unknown))}。")
+        if not self.eligible_types and not self.allow_preparing_in_incubation:
+            err("eligible_types", "请至少选择一种可申报的组织类型。")
+        self._clean_timeline(err)
+        for message in rubric_problems(self.rubric):
+            err("rubric", message)
+        for message in tranche_problems(self.tranche_plan):
+            err("tranche_plan", message)
+        if self.has_pitch:
+            if not self.pitch_on:
+                err("pitch_on", "设路演答辩环节时请填写路演日期。")
+            if self.pitch_weight is not None and not (0 < self.pitch_weight < 100):
+                err("pitch_weight", "路演得分比例须大于0且小于100。")
+        elif self.pitch_weight:
+            err("pitch_weight", "没有路演答辩环节时，路演得分比例应为0。")
+        if self.next_round_id:
+            upper = self.next_round
+            if upper.pk == self.pk or upper.level >= (self.level or 99):
+                err("next_round", "只能推荐到更高一级的征集（社区 → 街道 → 市级）。")
+            elif self.region_id and not upper.region.contains(self.region):
+                err("next_round", "上一级征集的区域须包含本征集的区域。")
+        if errors:
+            raise ValidationError(errors)
+
+    def _clean_timeline(self, err):
+        d = {name: getattr(self, name) for pair in TIMELINE for name in pair[:2] if name}
+        if bool(d["needs_from"]) != bool(d["needs_until"]):
+            err("needs_until", "需求征集的开始和截止日期须同时填写。")
+        order = [
+            ("needs_from", "needs_until", "需求征集截止不能早于开始"),
+            ("needs_until", "apply_from", "申报开始不能早于需求征集截止"),
+            ("apply_from", "apply_until", "申报截止不能早于申报开始"),
+            ("apply_until", "eligibility_until", "资格审查截止不能早于申报截止"),
+            ("eligibility_until", "review_from", "评审开始不能早于资格审查截止"),
+            ("review_from", "review_until", "评审截止不能早于评审开始"),
+            ("review_until", "pitch_on", "路演日期不能早于评审截止"),
+            ("review_until", "publicity_from", "公示开始不能早于评审截止"),
+            ("pitch_on", "publicity_from", "公示开始不能早于路演日期"),
+            ("publicity_from", "publicity_until", "公示截止不能早于公示开始"),
+            ("publicity_until", "implement_from", "项目实施开始不能早于公示截止"),
+            ("implement_from", "implement_until", "项目实施结束不能早于开始"),
+        ]
+        for first, second, message in order:
+            a, b = d.get(first), d.get(second)
+            if a and b and b < a:
+                err(second, f"{message}。")
+
+    # ---- reading the rules ----
+
+    @property
+    def accepts_applications(self) -> bool:
+        """Open, and today within the application window."""
+        today = timezone.localdate()
+        return self.status == CallStatus.OPEN and self.apply_from <= today <= self.apply_until
+
+    def stage_today(self, today: datetime.date | None = None) -> str:
+        """The label of the timeline stage today falls in ("" before or between stages)."""
+        today = today or timezone.localdate()
+        current = ""
+        for start, end, label in TIMELINE:
+            a = getattr(self, start) if start else None
+            b = getattr(self, end) if end else None
+            if a is None and b is None:
+                continue
+            lo, hi = a or b, b or a
+            if lo <= today <= hi:
+                current = label
+        return current
+
+    def timeline(self, today: datetime.date | None = None) -> list[dict]:
+        """The stages with their dates, the one today falls in marked `current`."""
+        today = today or timezone.localdate()
+        rows = []
+        for start, end, label in TIMELINE:
+            a = getattr(self, start) if start else None
+            b = getattr(self, end) if end else None
+            if a is None and b is None:
+                continue
+            lo, hi = a or b, b or a
+            rows.append({"label": label, "start": a, "end": b, "current": lo <= today <= hi, "past": hi < today})
+        return rows
+
+    def rubric_total(self) -> Decimal:
+        return sum((Decimal(str(c.get("weight", 0))) for c in self.rubric or []), Decimal(0))
+
+    # ---- lifecycle: follows the timeline (grants.tasks.advance_calls) or a call manager ----
+
+    @transition(
+        field=status,
+        source=CallStatus.DRAFT,
+        target=CallStatus.NEEDS,
+        permission=_manages,
+        conditions=[lambda c: bool(c.needs_from)],
+        custom={"label": "开始需求征集", "order": 10, "success": "“{obj}”已开始需求征集。"},
+    )
+    def start_needs(self):
+        pass
+
+    @transition(
+        field=status,
+        source=[CallStatus.DRAFT, CallStatus.NEEDS],
+        target=CallStatus.OPEN,
+        permission=_manages,
+        custom={"label": "开放申报", "order": 20, "success": "“{obj}”已开放申报。"},
+    )
+    def open_applications(self):
+        pass
+
+    @transition(
+        field=status,
+        source=CallStatus.OPEN,
+        target=CallStatus.CLOSED,
+        permission=_manages,
+        custom={
+            "label": "截止申报",
+            "order": 30,
+            "confirm": "截止后申报单位不能再提交，未提交的草稿将无法提交。确定截止吗？",
+            "success": "“{obj}”已截止申报，进入资格审查。",
+        },
+    )
+    def close_applications(self):
+        pass
+
+    @transition(
+        field=status,
+        source=CallStatus.CLOSED,
+        target=CallStatus.REVIEWING,
+        permission=_manages,
+        custom={"label": "进入评审", "order": 40, "success": "“{obj}”已进入专家评审。"},
+    )
+    def start_review(self):
+        pass
+
+    @transition(
+        field=status,
+        source=CallStatus.REVIEWING,
+        target=CallStatus.PUBLICISING,
+        permission=_manages,
+        custom={"label": "开始立项公示", "order": 50, "success": "“{obj}”已开始立项公示。"},
+    )
+    def publicise(self):
+        pass
+
+    @transition(
+        field=status,
+        source=CallStatus.PUBLICISING,
+        target=CallStatus.DECIDED,
+        permission=_manages,
+        custom={"label": "批复立项", "order": 60, "success": "“{obj}”已批复立项。"},
+    )
+    def decide(self):
+        pass
+
+    @transition(
+        field=status,
+        source=CallStatus.DECIDED,
+        target=CallStatus.IMPLEMENTING,
+        permission=_manages,
+        custom={"label": "进入实施", "order": 70, "success": "“{obj}”的项目已进入实施。"},
+    )
+    def start_implementation(self):
+        pass
+
+    @transition(
+        field=status,
+        source=CallStatus.IMPLEMENTING,
+        target=CallStatus.FINISHED,
+        permission=_manages,
+        custom={"label": "结束征集", "order": 80, "success": "“{obj}”已结束。"},
+    )
+    def finish(self):
+        pass
+
+
+def rubric_problems(rubric) -> list[str]:
+    """What is wrong with a rubric: criteria with names and weights summing to 100."""
+    if not isinstance(rubric, list) or not rubric:
+        return ["请至少设置一项评审标准。"]
+    problems = []
+    total = Decimal(0)
+    keys = set()
+    for i, c in enumerate(rubric, start=1):
+        if not isinstance(c, dict) or not str(c.get("name", "")).strip():
+            problems.append(f"第{i}项评审标准缺少名称。")
+            continue
+        try:
+            weight = Decimal(str(c.get("weight")))
+        except Exception:
+            problems.append(f"评审标准“{c['name']}”的分值不是数字。")
+            continue
+        if weight <= 0:
+            problems.append(f"评审标准“{c['name']}”的分值须大于0。")
+        total += weight
+        key = c.get("key") or c["name"]
+        if key in keys:
+            problems.append(f"评审标准“{c['name']}”重复。")
+        keys.add(key)
+    if not problems and total != 100:
+        problems.append(f"评审标准的分值合计须为100（现在是{total.normalize():f}）。")
+    return problems
+
+
+def tranche_problems(plan) -> list[str]:
+    if not isinstance(plan, list) or not plan:
+        return ["请至少设置一期拨付。"]
+    problems = []
+    total = Decimal(0)
+    for i, t in enumerate(plan, start=1):
+        if not isinstance(t, dict):
+            problems.append(f"第{i}期拨付格式不正确。")
+            continue
+        try:
+            percent = Decimal(str(t.get("percent")))
+        except Exception:
+            problems.append(f"第{i}期拨付的比例不是数字。")
+            continue
+        if percent <= 0:
+            problems.append(f"第{i}期拨付的比例须大于0。")
+        if t.get("gate") not in TRANCHE_GATES:
+            problems.append(f"第{i}期拨付的条件须为：{'、'.join(TRANCHE_GATES.values())}。")
+        total += percent
+    if not problems and total != 100:
+        problems.append(f"各期拨付比例合计须为100%（现在是{total.normalize():f}%）。")
+    return problems

@@ -1,0 +1,4 @@
+"""Every action that changes a grant's state, one module per stage. Importing this package
+registers the actions the staff screens offer (core.workflow.action_service)."""
+
+from . import checks, proposals  # noqa: F401

@@ -1,0 +1,216 @@
+"""Factories for calls and proposals. `proposal_at` walks the real services (start, save,
+submit, the eligibility check), so every proposal it returns has the versions, audit rows
+and computed totals a user's actions would have left."""
+
+import datetime
+from decimal import Decimal
+
+from django.utils import timezone
+
+from accounts.models import Region
+from accounts.roles import Role
+from core.workflow import run_transition
+from grants.models import Call, CallLevel, CallStatus, ProposalStatus
+from grants.models.calls import DEFAULT_CATEGORY_CODES
+from grants.services import checks, proposals
+from orgs import services as org_services
+from orgs.models import AnnualInspection, Organisation, ServiceArea
+from tests.factories import OrganisationFactory, applicant, region_tree, staff
+
+P = ProposalStatus
+
+# the path of call transitions from 草稿 to each status
+_CALL_PATH = {
+    CallStatus.DRAFT: [],
+    CallStatus.NEEDS: ["start_needs"],
+    CallStatus.OPEN: ["open_applications"],
+    CallStatus.CLOSED: ["open_applications", "close_applications"],
+    CallStatus.REVIEWING: ["open_applications", "close_applications", "start_review"],
+}
+
+
+def timeline(stage: str = "open", today: datetime.date | None = None) -> dict:
+    """Dates that put today in `stage` ("needs", "open", "closed", "draft")."""
+    t = today or timezone.localdate()
+    d = datetime.timedelta
+    start = {"draft": t + d(days=40), "needs": t + d(days=10), "open": t - d(days=10), "closed": t - d(days=40)}[stage]
+    return {
+        "needs_from": start - d(days=30),
+        "needs_until": start - d(days=1),
+        "apply_from": start,
+        "apply_until": start + d(days=29),
+        "eligibility_until": start + d(days=39),
+        "review_from": start + d(days=40),
+        "review_until": start + d(days=54),
+        "publicity_from": start + d(days=60),
+        "publicity_until": start + d(days=66),
+        "implement_from": (start + d(days=75)).replace(day=1),
+        "implement_until": (start + d(days=75 + 365)).replace(day=1) - d(days=1),
+    }
+
+
+def make_call(
+    region: Region | None = None,
+    *,
+    status: str = CallStatus.OPEN,
+    level: int | None = None,
+    categories=None,
+    **fields,
+) -> Call:
+    """A call for `region` (凤凰街道 by default) whose timeline puts today in its stage,
+    moved to `status` through its transitions."""
+    region = region or region_tree()["fenghuang"]
+    if level is None:
+        level = {Region.Level.STREET: CallLevel.STREET, Region.Level.COMMUNITY: CallLevel.COMMUNITY}.get(
+            region.level, CallLevel.CITY
+        )
+    stage = {CallStatus.DRAFT: "draft", CallStatus.NEEDS: "needs", CallStatus.OPEN: "open"}.get(status, "closed")
+    values = {
+        "title": f"{region.name}{timezone.localdate().year}年公益创投项目征集",
+        "year": timezone.localdate().year,
+        "level": level,
+        "region": region,
+        "organiser": f"{region.name}民政办",
+        "pool_total": Decimal("500000.00"),
+        "grant_min": Decimal("10000.00"),
+        "grant_max": Decimal("100000.00"),
+        **timeline(stage),
+        **fields,
+    }
+    call = Call(**values)
+    call.full_clean()
+    call.save()
+    codes = categories or DEFAULT_CATEGORY_CODES
+    call.categories.set(ServiceArea.objects.filter(code__in=codes))
+    for step in _CALL_PATH[CallStatus(status)]:
+        run_transition(call, step, by=None)
+    return call
+
+
+def eligible_org(region: Region | None = None, **kwargs) -> tuple[Organisation, object]:
+    """A verified organisation with last year's 年检 passed and its 负责人."""
+    region = region or region_tree()["fenghuang"]
+    leader = kwargs.pop("leader", None) or applicant()
+    org = OrganisationFactory(status=Organisation.Status.VERIFIED, region=region, **kwargs)
+    from orgs.models import Membership
+
+    Membership.objects.create(organisation=org, user=leader, role=Membership.Role.LEADER)
+    manager = staff(Role.CALL_MANAGER, region_tree()["city"])
+    org_services.inspection_record(
+        org=org, by=manager, year=timezone.localdate().year - 1, result=AnnualInspection.Result.PASSED
+    )
+    return org, leader
+
+
+def budget(grant: str = "60000", self_funded: str = "40000", personnel: str = "20000") -> list[dict]:
+    """Budget rows: `personnel` of 人员费用 (grant), the rest of the grant as 活动费用, and
+    `self_funded` as 自筹 活动费用."""
+    rows = [
+        {
+            "category": "personnel",
+            "item": "项目社工补贴",
+            "unit": "月",
+            "quantity": Decimal("10"),
+            "unit_price": Decimal(personnel) / 10,
+            "source": "grant",
+        },
+        {
+            "category": "activity",
+            "item": "社区活动物料",
+            "unit": "场",
+            "quantity": Decimal("20"),
+            "unit_price": (Decimal(grant) - Decimal(personnel)) / 20,
+            "source": "grant",
+        },
+        {
+            "category": "activity",
+            "item": "场地与志愿者（自筹）",
+            "unit": "项",
+            "quantity": Decimal("1"),
+            "unit_price": Decimal(self_funded),
+            "source": "self",
+        },
+    ]
+    for row in rows:
+        row.setdefault("nature", "normal")
+        row["unit_price"] = Decimal(row["unit_price"]).quantize(Decimal("0.01"))
+    return rows
+
+
+def filled(proposal, by, **overrides):
+    """Fill every section with valid answers (one save per section, as the page does)."""
+    call = proposal.call
+    category = call.categories.first()
+    place = call.region if call.level != CallLevel.CITY else call.region.get_children().first() or call.region
+    fields = {
+        "title": overrides.pop("title", "老宝贝·社区长者助餐陪伴计划"),
+        "category": category,
+        "start_month": call.implement_from.replace(day=1),
+        "end_month": call.implement_until.replace(day=1),
+        "beneficiaries_direct": 120,
+        "beneficiaries_indirect": 400,
+        "summary": "为社区独居老人提供助餐、探访和陪伴。",
+        "need_analysis": "社区60岁以上老人占比高，独居老人用餐难。",
+        "objectives": "一年内为120名老人提供助餐服务。",
+        "approach": "建立志愿者队伍，每周开展探访。",
+        "risks": "志愿者流失：建立激励机制。",
+    }
+    fields.update({k: v for k, v in overrides.items() if k not in ("budget_lines", "activities", "team", "kpis")})
+    r = proposal.revision
+    proposal = proposals.proposal_save(proposal=proposal, by=by, revision=r, fields=fields, places=[place])
+    proposal = proposals.proposal_save(
+        proposal=proposal,
+        by=by,
+        revision=proposal.revision,
+        budget_lines=overrides.get("budget_lines", budget()),
+    )
+    proposal = proposals.proposal_save(
+        proposal=proposal,
+        by=by,
+        revision=proposal.revision,
+        activities=overrides.get(
+            "activities",
+            [{"name": "长者助餐", "month": fields["start_month"], "content": "每周一至周五午餐", "sessions": 200}],
+        ),
+        team=overrides.get(
+            "team", [{"user": by, "name": str(by), "role": "项目负责人", "qualifications": "中级社工师"}]
+        ),
+        kpis=overrides.get(
+            "kpis", [{"indicator": "服务老人", "target": Decimal("120"), "unit": "人", "method": "签到表"}]
+        ),
+    )
+    return proposal
+
+
+def proposal_at(call=None, status: str = P.SUBMITTED, *, org=None, leader=None, checker=None, **overrides):
+    """A proposal of `org` (a new eligible organisation if None) to `call` (a new open call
+    if None), taken to `status` through the services."""
+    call = call or make_call()
+    if org is None:
+        org, leader = eligible_org(call.region if call.level != CallLevel.CITY else region_tree()["fenghuang"])
+    elif leader is None:
+        leader = org.memberships.select_related("user").first().user
+    proposal = proposals.proposal_start(call=call, organisation=org, by=leader)
+    if status == P.DRAFT and overrides.pop("empty", False):
+        return proposal
+    proposal = filled(proposal, leader, **overrides)
+    if status == P.DRAFT:
+        return proposal
+    proposals.proposal_submit(proposal=proposal, by=leader)
+    checker = checker or staff(Role.CALL_MANAGER, call.region)
+    proposal.refresh_from_db()
+    if status == P.ELIGIBLE:
+        checks.proposal_mark_eligible(proposal=proposal, by=checker)
+    elif status == P.RETURNED:
+        checks.proposal_return(
+            proposal=proposal,
+            by=checker,
+            reason="预算说明不够具体。",
+            deadline=timezone.localdate() + datetime.timedelta(days=5),
+        )
+    elif status == P.INELIGIBLE:
+        checks.proposal_mark_ineligible(proposal=proposal, by=checker, reason="不在本次征集的服务领域。")
+    elif status == P.WITHDRAWN:
+        proposals.proposal_withdraw(proposal=proposal, by=leader)
+    proposal.refresh_from_db()
+    return proposal
