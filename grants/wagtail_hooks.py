@@ -1,11 +1,34 @@
-"""The "公益创投" menu of the Wagtail admin and the admin URLs of grants (grants/staff/)."""
+"""The "公益创投" menu of the Wagtail admin and the admin URLs of grants (grants/staff/).
+
+Each staff module registers its own viewset (`register_admin_viewset`) and its menu item
+in this submenu (`@hooks.register(GRANTS_MENU_HOOK)`); its URLs are composed in
+grants/staff/urls.py under /admin/grants/, namespace `grants_admin`."""
 
 from django.urls import include, path
 from wagtail import hooks
+from wagtail.admin.menu import Menu, SubmenuMenuItem
 
 from .staff import urls as staff_urls
+
+GRANTS_MENU_HOOK = "register_grants_menu_item"
 
 
 @hooks.register("register_admin_urls")
 def register_grants_admin_urls():
     return [path("grants/", include((staff_urls.urlpatterns, "grants_admin")))]
+
+
+class GrantsMenuItem(SubmenuMenuItem):
+    def is_shown(self, request):
+        return any(item.is_shown(request) for item in self.menu.menu_items_for_request(request))
+
+
+@hooks.register("register_admin_menu_item")
+def register_grants_menu():
+    return GrantsMenuItem(
+        "公益创投", Menu(register_hook_name=GRANTS_MENU_HOOK), name="grants", icon_name="pick", order=220
+    )
+
+
+# the staff screens, each registering its viewset, menu item and hooks
+# (add your module here: from .staff import calls, needs, proposals)

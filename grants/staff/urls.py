@@ -1,10 +1,8 @@
-"""/admin/grants/: the staff pages of grants, in the namespace grants_admin."""
-
-from django.urls import path
+"""/admin/grants/: the staff pages of grants, in the namespace grants_admin. Each staff
+module keeps its own `urlpatterns`; they are composed here."""
 
 from . import views
 
 urlpatterns = [
-    path("proposals/<int:pk>/", views.proposal, name="proposal"),
-    path("needs/<int:pk>/", views.need, name="need"),
+    *views.urlpatterns,
 ]
