@@ -34,6 +34,9 @@ def timeline(stage: str = "open", today: datetime.date | None = None) -> dict:
     t = today or timezone.localdate()
     d = datetime.timedelta
     start = {"draft": t + d(days=40), "needs": t + d(days=10), "open": t - d(days=10), "closed": t - d(days=40)}[stage]
+    after_publicity = start + d(days=67)
+    implement_from = (after_publicity.replace(day=1) + d(days=32)).replace(day=1)  # the next month's 1st
+    implement_until = implement_from.replace(year=implement_from.year + 1) - d(days=1)
     return {
         "needs_from": start - d(days=30),
         "needs_until": start - d(days=1),
@@ -44,8 +47,8 @@ def timeline(stage: str = "open", today: datetime.date | None = None) -> dict:
         "review_until": start + d(days=54),
         "publicity_from": start + d(days=60),
         "publicity_until": start + d(days=66),
-        "implement_from": (start + d(days=75)).replace(day=1),
-        "implement_until": (start + d(days=75 + 365)).replace(day=1) - d(days=1),
+        "implement_from": implement_from,
+        "implement_until": implement_until,
     }
 
 
