@@ -7,5 +7,6 @@ class GrantsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        # registers the actions screens offer (core.workflow) and the hooks of each stage
-        from . import services  # noqa: F401
+        # registers the actions screens offer (core.workflow) and the hooks of each stage;
+        # portal_hooks: 我的申报 on the applicant's /me/
+        from . import portal_hooks, services  # noqa: F401

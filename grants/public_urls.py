@@ -7,5 +7,8 @@ from .views import needs
 app_name = "grants_public"
 
 urlpatterns = [
+    path("", needs.needs, name="needs"),
+    path("new/", needs.need_new, name="new"),
+    path("thanks/", needs.need_thanks, name="thanks"),
     path("<int:pk>/", needs.need, name="need"),
 ]

@@ -23,6 +23,7 @@ from accounts.models import User
 from accounts.roles import ROLE_PERMISSIONS, Role
 from core.models import BackgroundJob
 from core.viewsets import ScopedModelViewSet
+from grants.models import Need, Recommendation
 from incubator import services as incubator_services
 from incubator.models import BaseLevel, Incubation, IncubationBase, IncubationStatus, Promotion
 from orgs.models import Organisation, OrganisationStatus
@@ -55,6 +56,7 @@ def far(regions):
     promotion = incubator_services.promotion_recommend(incubation=incubation, by=operator, reason="成长很快。")
     applied = incubation_at(base, org, IncubationStatus.APPLIED, applicant=leader)
     job = BackgroundJob.objects.create(kind="export", title=f"{SECRET}导出", runner="x", created_by=operator)
+    need, recommendation = _far_need_and_recommendation(town)
     return {
         IncubationBase: base,
         Organisation: org,
@@ -63,7 +65,32 @@ def far(regions):
         BackgroundJob: job,
         User: operator,
         "studio": studio,
+        Need: need,
+        Recommendation: recommendation,
     }
+
+
+def _far_need_and_recommendation(town):
+    """A need of 华容社区, and a 华容社区 proposal recommended to 华容镇's call (三级联动)."""
+    from grants.services import linkage, needs
+    from tests.grants.factories import make_call, proposal_at
+
+    community = town.get_children().get()
+    need = needs.need_submit(
+        region=community,
+        title=f"华容{SECRET}需求",
+        description=f"{SECRET}需求内容",
+        affected="老人",
+        people_count=10,
+        submitter_kind="resident",
+        submitter_name=f"{SECRET}居民",
+        phone="13912345678",
+    )
+    upper = make_call(town, status="open", title=f"华容镇{SECRET}征集")
+    lower = make_call(community, status="open", title=f"华容社区{SECRET}征集", next_round=upper)
+    proposal = proposal_at(lower, "eligible", title=f"{SECRET}推荐项目")
+    manager = staff(Role.CALL_MANAGER, town, name=f"{SECRET}主管")
+    return need, linkage.recommend(proposal=proposal, by=manager, reason=f"{SECRET}理由")
 
 
 #: the model of each project URL that is not built by a viewset, by URL-name prefix
@@ -73,6 +100,7 @@ URL_MODELS = {
     "orgs_admin:document_preview": Organisation,
     "incubator_admin:incubation": Incubation,
     "incubator_admin:promotion": Promotion,
+    "grants_admin:need": Need,  # the need's page and its actions (the list is the viewset's)
 }
 
 

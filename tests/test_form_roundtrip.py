@@ -219,6 +219,58 @@ def test_a_staff_user_saved_unchanged_in_the_admin_changes_nothing(client, regio
     assert len(before["groups"]) >= 1
 
 
+@pytest.mark.parametrize("status", ["draft", "closed"])
+def test_a_call_saved_unchanged_in_the_admin_changes_nothing(client, regions, status):
+    from grants.models import CallLevel
+    from tests.grants.factories import make_call, timeline
+
+    upper = make_call(regions["fenghuang"], status="draft")
+    studio = IncubationBaseFactory(name="澜湖社区共享工作室", level=BaseLevel.COMMUNITY, region=regions["fenghuang_c"])
+    call = make_call(
+        regions["fenghuang_c"],
+        status=status,
+        level=CallLevel.COMMUNITY,
+        categories=["elderly", "children", "central_work"],
+        title="澜湖社区“小候鸟”暑期公益创投",
+        base=studio,
+        organiser="凤凰街道澜湖社区居委会",
+        summary="面向社区留守儿童和随迁子女的暑期服务。\n\n欢迎社区社会组织 & 筹备中的团队申报。",
+        pool_total=Decimal("87654.32"),
+        grant_min=Decimal("5000.50"),
+        grant_max=Decimal("30000.00"),
+        max_grant_share=Decimal("55.50"),
+        max_personnel_share=Decimal("25.00"),
+        forbid_cash_handouts=False,
+        eligible_types=["community_filed", "social_group"],  # not in the choices' order
+        allow_preparing_in_incubation=True,
+        min_grade="3A",
+        max_applications_per_org=2,
+        rubric=[
+            {"key": "need", "name": "需求调研", "weight": 22.5, "guidance": "有调研 & 数据 <支撑>。"},
+            {"key": "plan", "name": "项目设计", "weight": 77.5, "guidance": ""},
+        ],
+        panel_size=3,
+        aggregation="mean",
+        blind_review=True,
+        has_pitch=True,
+        pitch_weight=Decimal("20.00"),
+        pitch_on=timeline(status)["review_until"] + datetime.timedelta(days=2),
+        min_fundable_score=Decimal("65.50"),
+        tranche_plan=[{"name": "首期", "percent": 70, "gate": "signed"}, {"name": "尾款", "percent": 30, "gate": "final"}],
+        next_round=upper,
+    )
+    client.force_login(staff(Role.CALL_MANAGER, regions["echeng"]))
+    before = row(call, exclude=["updated_at"])
+    url = reverse("grants_calls:edit", args=[call.pk])
+
+    form, _ = round_trip(client, url, action=url)
+
+    assert form.data["apply_from"] == [call.apply_from.isoformat()]
+    assert form.data["rubric-0-weight"] == ["22.5"]
+    assert row(call, exclude=["updated_at"]) == before
+    assert before["eligible_types"] == ["community_filed", "social_group"] and len(before["categories"]) == 3
+
+
 # ---- nothing is left out ---------------------------------------------------------------------------
 
 # Each model form of the project: the test that round-trips it, or why none is needed.
@@ -226,8 +278,10 @@ ROUND_TRIPPED = {
     "orgs.forms.OrganisationForm": test_the_organisation_profile_saved_unchanged_changes_nothing,
     "incubator.forms.IncubationBaseForm": test_a_base_saved_unchanged_in_the_admin_changes_nothing,
     "accounts.admin_users.StaffUserEditForm": test_a_staff_user_saved_unchanged_in_the_admin_changes_nothing,
+    "grants.forms.calls.CallForm": test_a_call_saved_unchanged_in_the_admin_changes_nothing,
 }
 CREATE_ONLY = {
+    "grants.forms.needs.NeedForm": "a need is submitted once (anonymously too); staff moderate it, nobody edits it",
     "orgs.forms.InvitationForm": "an invitation is sent, never edited",
     "orgs.forms.ChangeRequestForm": "a change request is filed once and decided by staff",
     "incubator.forms.ServiceLogForm": "a service record is added, never edited",
@@ -238,6 +292,7 @@ CREATE_ONLY = {
 EDIT_SCREENS = {
     "incubator.IncubationBase": test_a_base_saved_unchanged_in_the_admin_changes_nothing,
     "accounts.User": test_a_staff_user_saved_unchanged_in_the_admin_changes_nothing,
+    "grants.Call": test_a_call_saved_unchanged_in_the_admin_changes_nothing,
 }
 
 

@@ -136,6 +136,10 @@ TIMELINE = [
 ]
 
 
+# JSON lists of rules whose emptiness `Call.clean()` explains itself
+RULE_LISTS = ("eligible_types", "rubric", "tranche_plan")
+
+
 class Call(WorkflowModel):
     """One 公益创投 call: rules, timeline and status. Proposals answer it."""
 
@@ -267,19 +271,41 @@ class Call(WorkflowModel):
 
     # ---- validation: every rule together ----
 
+    def clean_fields(self, exclude=None):
+        """Django's field checks, with a sentence naming the field for an empty one."""
+        try:
+            super().clean_fields(exclude=exclude)
+        except ValidationError as e:
+            errors = {}
+            for name, field_errors in e.error_dict.items():
+                label = self._meta.get_field(name).verbose_name
+                verb = "选择" if name in ("level", "region") else "填写"
+                kept = []
+                for error in field_errors:
+                    if error.code not in ("blank", "null"):
+                        kept.append(error)
+                    elif name not in RULE_LISTS:  # an empty list of rules: clean() says what is missing
+                        kept.append(ValidationError(f"请{verb}{label}。", code=error.code))
+                if kept:
+                    errors[name] = kept
+            if errors:
+                raise ValidationError(errors) from None
+
     def clean(self):
         errors: dict[str, list[str]] = {}
 
         def err(field, message):
             errors.setdefault(field, []).append(message)
 
-        if self.region_id and self.level and self.region.level not in LEVEL_REGIONS.get(self.level, ()):
+        if self.region_id and self.level in LEVEL_REGIONS and self.region.level not in LEVEL_REGIONS[self.level]:
             err(
                 "region",
                 f"{self.get_level_display()}征集的区域须为{'或'.join(Region.Level(x).label for x in LEVEL_REGIONS[self.level])}。",
             )
         if self.base_id and self.region_id and not self.region.contains(self.base.region):
             err("base", "承办孵化基地须位于征集区域内。")
+        if self.pool_total is not None and self.pool_total <= 0:
+            err("pool_total", "资助总额须大于0。")
         if self.grant_min is not None and self.grant_max is not None and self.grant_min > self.grant_max:
             err("grant_max", "单个项目最高资助不能低于最低资助。")
         if self.grant_max is not None and self.pool_total is not None and self.grant_max > self.pool_total:
@@ -341,32 +367,38 @@ class Call(WorkflowModel):
         today = timezone.localdate()
         return self.status == CallStatus.OPEN and self.apply_from <= today <= self.apply_until
 
-    def stage_today(self, today: datetime.date | None = None) -> str:
-        """The label of the timeline stage today falls in ("" before or between stages)."""
-        today = today or timezone.localdate()
-        current = ""
-        for start, end, label in TIMELINE:
-            a = getattr(self, start) if start else None
-            b = getattr(self, end) if end else None
-            if a is None and b is None:
-                continue
-            lo, hi = a or b, b or a
-            if lo <= today <= hi:
-                current = label
-        return current
-
     def timeline(self, today: datetime.date | None = None) -> list[dict]:
-        """The stages with their dates, the one today falls in marked `current`."""
+        """The stages with their dates, the one today falls in marked `current` and those
+        over marked `past`. A stage with one date (路演) lasts that day; 资格审查 starts the
+        day after applications close."""
         today = today or timezone.localdate()
         rows = []
+        previous_end = None
         for start, end, label in TIMELINE:
             a = getattr(self, start) if start else None
             b = getattr(self, end) if end else None
             if a is None and b is None:
                 continue
-            lo, hi = a or b, b or a
-            rows.append({"label": label, "start": a, "end": b, "current": lo <= today <= hi, "past": hi < today})
+            lo = a or (previous_end + datetime.timedelta(days=1) if previous_end and end else b)
+            hi = b or a
+            lo = min(lo, hi)
+            rows.append(
+                {
+                    "label": label,
+                    "start": a,
+                    "end": b,
+                    "since": lo,
+                    "until": hi,
+                    "current": lo <= today <= hi,
+                    "past": hi < today,
+                }
+            )
+            previous_end = hi
         return rows
+
+    def stage_today(self, today: datetime.date | None = None) -> str:
+        """The label of the timeline stage today falls in ("" before or between stages)."""
+        return next((row["label"] for row in reversed(self.timeline(today)) if row["current"]), "")
 
     def rubric_total(self) -> Decimal:
         return sum((Decimal(str(c.get("weight", 0))) for c in self.rubric or []), Decimal(0))

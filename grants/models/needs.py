@@ -3,6 +3,7 @@ submit before a call opens. Staff moderate them; accepted ones are published and
 proposals; the public need page later shows the projects that answered them."""
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.urls import reverse
@@ -104,6 +105,19 @@ class Need(WorkflowModel):
 
     def get_admin_url(self) -> str:
         return reverse("grants_admin:need", args=[self.pk])
+
+    def clean(self):
+        if self.region_id and self.region.level != Region.Level.COMMUNITY:
+            raise ValidationError({"region": "请选择需求所在的社区（村），不能只选到街道或区。"})
+
+    @property
+    def public_submitter(self) -> str:
+        """What the public pages say of who raised it: a committee's or an organisation's
+        name as typed, a person's surname only (张*), never the phone."""
+        if self.submitter_kind in (SubmitterKind.COMMITTEE, SubmitterKind.ORGANISATION):
+            return f"{self.get_submitter_kind_display()} {self.submitter_name}"
+        name = (self.submitter_name or "").strip()
+        return f"{self.get_submitter_kind_display()} {name[:1]}*" if name else self.get_submitter_kind_display()
 
     @transition(
         field=status,

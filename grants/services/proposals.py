@@ -16,13 +16,25 @@ from django.utils import timezone
 from accounts.roles import Role
 from accounts.selectors import staff_users_for_region
 from core.errors import UserError
+from core.files import atomic_with_files, safe_filename
 from core.workflow import Notice, action_service, log_created, transition
 from orgs.models import Membership
 from orgs.selectors import current_grade, member_role
 
 from .. import rules
 from ..eligibility import may_apply
-from ..models import KPI, Activity, BudgetLine, Call, Proposal, ProposalStatus, ProposalVersion, TeamMember
+from ..models import (
+    KPI,
+    Activity,
+    AttachmentKind,
+    BudgetLine,
+    Call,
+    Proposal,
+    ProposalAttachment,
+    ProposalStatus,
+    ProposalVersion,
+    TeamMember,
+)
 
 P = ProposalStatus
 EDITOR_ROLES = (Membership.Role.LEADER, Membership.Role.CONTACT)
@@ -220,8 +232,10 @@ def proposal_problems(proposal: Proposal, *, on: datetime.date | None = None) ->
             places=places,
         )
     )
-    if not proposal.activities.exists():
+    activities = list(proposal.activities.all())
+    if not activities:
         errors.setdefault("activities", []).append("请至少安排一项活动。")
+    add(activity_problems(proposal, activities))
     if not proposal.kpis.exists():
         errors.setdefault("kpis", []).append("请至少填写一项绩效指标。")
     if not proposal.team.exists():
@@ -232,33 +246,96 @@ def proposal_problems(proposal: Proposal, *, on: datetime.date | None = None) ->
     return errors
 
 
+def activity_problems(proposal: Proposal, activities) -> dict[str, list[str]]:
+    """An activity planned outside the project's own months (起止年月)."""
+    first, last = rules.month_start(proposal.start_month), rules.month_start(proposal.end_month)
+    found = []
+    for i, a in enumerate(activities, start=1):
+        month = rules.month_start(a.month)
+        if month and ((first and month < first) or (last and month > last)):
+            found.append(
+                f"第{i}项活动“{a.name}”安排在{month.year}年{month.month}月，不在项目起止年月"
+                f"（{_ym(first)}至{_ym(last)}）内。"
+            )
+    return {"activities": found} if found else {}
+
+
+def _ym(day) -> str:
+    return f"{day.year}年{day.month}月" if day else "—"
+
+
+# ---- attachments --------------------------------------------------------------------------------
+
+ATTACHMENT_KINDS = ("pdf", "jpg", "png", "xlsx")
+MAX_ATTACHMENTS = 20
+
+
+def _require_editable(proposal: Proposal, by) -> None:
+    if not can_edit(by, proposal):
+        raise PermissionDenied(EDITOR_DENIED)
+    if not proposal.editable:
+        raise UserError(f"申报书当前状态为“{proposal.get_status_display()}”，不能修改。")
+
+
+def attachment_add(*, proposal: Proposal, by, upload, kind: str = AttachmentKind.OTHER) -> ProposalAttachment:
+    """Store an uploaded file (already checked by core.files.SafeFileField) as an attachment
+    of a draft or a returned proposal. The file is deleted again if the row is not saved."""
+    _require_editable(proposal, by)
+    if proposal.attachments.count() >= MAX_ATTACHMENTS:
+        raise ValidationError({"file": f"每份申报书最多上传{MAX_ATTACHMENTS}个附件，请先删除不需要的附件。"})
+    name = safe_filename(upload.name)[:200]
+    with atomic_with_files() as files:
+        attachment = ProposalAttachment(
+            proposal=proposal, kind=kind, original_name=name, size=upload.size or 0, uploaded_by=by
+        )
+        files.watch(attachment, "file")
+        attachment.file.save(name, upload, save=False)
+        attachment.save()
+    return attachment
+
+
+def attachment_remove(*, attachment: ProposalAttachment, by) -> None:
+    """Delete an attachment of a draft or returned proposal; the file goes once committed."""
+    _require_editable(attachment.proposal, by)
+    stored = attachment.file.name
+    storage = attachment.file.storage
+    with transaction.atomic():
+        attachment.delete()
+        transaction.on_commit(lambda: storage.delete(stored) if stored else None)
+
+
 # ---- the frozen copy at each submission ---------------------------------------------------------
+
+
+def organisation_facts(org) -> dict:
+    """What the organisation's profile says, as a proposal shows it (never retyped) and as
+    each version freezes it."""
+    grade = current_grade(org)
+    return {
+        "name": org.name,
+        "uscc": org.uscc or "",
+        "org_type": org.get_org_type_display(),
+        "region": org.region.full_name,
+        "address": org.address,
+        "legal_representative": org.legal_representative,
+        "contact_name": org.contact_name,
+        "contact_phone": org.contact_phone,
+        "bank_name": org.bank_name,
+        "bank_account_name": org.bank_account_name,
+        "bank_account": org.bank_account,
+        "grade": grade.grade if grade else "",
+    }
 
 
 def snapshot(proposal: Proposal) -> dict:
     """Every field, line and the organisation's facts now, as JSON-safe values; what the
     version keeps and what two versions are compared by."""
-    org = proposal.organisation
-    grade = current_grade(org)
 
     def rows(qs, keep):
         return [{k: _plain(getattr(r, k if k != "user" else "user_id")) for k in keep} for r in qs]
 
     data = {
-        "organisation": {
-            "name": org.name,
-            "uscc": org.uscc or "",
-            "org_type": org.get_org_type_display(),
-            "region": org.region.full_name,
-            "address": org.address,
-            "legal_representative": org.legal_representative,
-            "contact_name": org.contact_name,
-            "contact_phone": org.contact_phone,
-            "bank_name": org.bank_name,
-            "bank_account_name": org.bank_account_name,
-            "bank_account": org.bank_account,
-            "grade": grade.grade if grade else "",
-        },
+        "organisation": organisation_facts(proposal.organisation),
         "fields": {
             "title": proposal.title,
             "category": proposal.category.name if proposal.category_id else "",

@@ -1,8 +1,14 @@
 """/admin/grants/: the staff pages of grants, in the namespace grants_admin. Each staff
 module keeps its own `urlpatterns`; they are composed here."""
 
-from . import views
+from . import calls
+from . import admin_lists, proposals
+from . import linkage, needs
 
 urlpatterns = [
-    *views.urlpatterns,
+    *calls.urlpatterns,
+    *admin_lists.urlpatterns,
+    *proposals.urlpatterns,
+    *needs.urlpatterns,
+    *linkage.urlpatterns,
 ]

@@ -6,7 +6,7 @@ from django.db import models, transaction
 from wagtail.coreutils import get_supported_content_language_variant
 from wagtail.models import Locale, Page, Site
 
-from .models import BaseIndexPage, HomePage, SectionPage
+from .models import BaseIndexPage, CallIndexPage, HomePage, SectionPage, link_call_pages
 
 # The top-level sections, in menu order: (slug, title, intro, text when empty).
 SECTIONS = [
@@ -22,7 +22,7 @@ SECTIONS = [
     ("stats", "数据统计", "公益创投和孵化工作的公开统计数据。", "暂无统计数据。"),
 ]
 # Sections whose app gives them a page type of their own; the others are SectionPages.
-SECTION_PAGE_TYPES: dict[str, type[Page]] = {"bases": BaseIndexPage}
+SECTION_PAGE_TYPES: dict[str, type[Page]] = {"bases": BaseIndexPage, "calls": CallIndexPage}
 
 
 @transaction.atomic
@@ -52,6 +52,7 @@ def ensure_site(hostname: str = "127.0.0.1", port: int = 80) -> HomePage:
             home.add_child(instance=page_class(title=title, slug=slug, intro=f"<p>{intro}</p>", empty_text=empty))
         elif type(page) is SectionPage and page_class is not SectionPage:
             convert_section(page, page_class)
+    link_call_pages()  # calls made before the call index existed get their page now
     return home
 
 

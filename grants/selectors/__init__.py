@@ -1,0 +1,1 @@
+"""Every non-trivial read of grants, one module per stage (needs, linkage …)."""
