@@ -1,5 +1,6 @@
-"""`make bench`: the list pages beside Wagtail's stock user listing (bench/lists.py), and
-with `--import` also the 10,000-row Excel import (bench/import_orgs.py). Each script builds
+"""`make bench`: the list pages beside Wagtail's stock user listing (bench/lists.py), the
+grant pages and the applicant's draft save at 5,000 proposals beside the same yardstick
+(bench/grants.py), and with `--import` also the 10,000-row Excel import (bench/import_orgs.py). Each script builds
 its own throwaway database. Exits non-zero when a target is missed."""
 
 import subprocess
@@ -10,7 +11,7 @@ HERE = Path(__file__).resolve().parent
 
 
 def main() -> int:
-    scripts = ["lists.py"] + (["import_orgs.py"] if "--import" in sys.argv[1:] else [])
+    scripts = ["lists.py", "grants.py"] + (["import_orgs.py"] if "--import" in sys.argv[1:] else [])
     status = 0
     for script in scripts:
         print(f"== bench/{script}", flush=True)

@@ -37,9 +37,18 @@ def applications_used(call: Call, org, *, exclude=None) -> int:
     return qs.count()
 
 
-def may_apply(call: Call, org, *, on: datetime.date | None = None, proposal: Proposal | None = None) -> Eligibility:
+def may_apply(
+    call: Call,
+    org,
+    *,
+    on: datetime.date | None = None,
+    proposal: Proposal | None = None,
+    check_period: bool = True,
+) -> Eligibility:
     """Every reason `org` may not apply to `call` on day `on`, in Chinese. `proposal`, when
-    given, is the application being checked (it does not count against the limit)."""
+    given, is the application being checked (it does not count against the limit);
+    `check_period=False` leaves out whether applications are open (for staff checking a
+    proposal after the close)."""
     on = on or timezone.localdate()
     rules = call_rules(call)
     # a 筹备 group has no registration to verify; a 备案 group is on record with its sponsor
@@ -59,7 +68,7 @@ def may_apply(call: Call, org, *, on: datetime.date | None = None, proposal: Pro
     used = applications_used(call, org, exclude=proposal)
     if used >= call.max_applications_per_org:
         reasons.append(f"本次征集每个组织最多申报{call.max_applications_per_org}个项目，贵组织已申报{used}个。")
-    if not call.accepts_applications:
+    if check_period and not call.accepts_applications:
         if call.status == Call.Status.OPEN and on < call.apply_from:
             reasons.append(f"申报将于{chinese_date(call.apply_from)}开始。")
         else:

@@ -7,7 +7,7 @@ The call and region choices are the user's own scope: another district's call or
 is a form error, never a way to see it. 实施地点 (`region`) narrows by where a project is
 carried out (its places, at or below the region chosen), not by the call's region: the
 call filter already says whose call it is, and a city call's projects are spread over
-its streets."""
+its streets and communities."""
 
 import django_filters
 from django import forms
@@ -17,6 +17,7 @@ from django.forms.models import ModelChoiceIterator
 from django.utils import timezone
 from wagtail.admin.filters import DateRangePickerWidget
 
+from accounts.models import Region
 from accounts.selectors import scope
 from core.admin_lists import Select
 from orgs.filters import RegionChoiceField, RegionFilter, ScopedFilterSet, radio_choice
@@ -105,16 +106,18 @@ class PlaceChoiceField(LoadedChoicesMixin, RegionChoiceField):
 
 
 class PlaceFilter(RegionFilter):
-    """Projects carried out at or below the region chosen (any of their places)."""
+    """Projects carried out at or below the street or community chosen (any of their
+    places); the choices are the streets and communities in the user's scope."""
 
     field_class = PlaceChoiceField
+
+    def choices_for(self, user):
+        return super().choices_for(user).filter(level__in=[Region.Level.STREET, Region.Level.COMMUNITY])
 
     def filter(self, qs, value):
         if not value:
             return qs
-        places = Proposal.places.through.objects.filter(
-            proposal_id=OuterRef("pk"), region__path__startswith=value.path
-        )
+        places = Proposal.places.through.objects.filter(proposal_id=OuterRef("pk"), region__path__startswith=value.path)
         return qs.filter(Exists(places))
 
 

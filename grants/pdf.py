@@ -59,6 +59,8 @@ def organisation_rows(facts: dict) -> list[tuple[str, str]]:
         value = facts.get(key) or ""
         if key == "uscc" and not value:
             value = "无（备案或筹备中的组织）"
+        elif key == "grade" and not value:
+            value = "无有效评估等级"
         rows.append((label, value or "未填写"))
     return rows
 

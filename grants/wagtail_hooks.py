@@ -32,6 +32,11 @@ def register_grants_menu():
 
 # the staff screens, each registering its viewset, menu item and hooks
 # (add your module here: from .staff import calls, needs, proposals)
-from .staff import admin_lists, dashboard, proposals  # noqa: E402, F401
-from .staff import calls  # noqa: E402, F401
-from .staff import linkage, needs  # noqa: E402, F401
+from .staff import (  # noqa: E402, F401  # noqa: E402, F401
+    admin_lists,
+    calls,  # noqa: E402, F401
+    dashboard,
+    linkage,
+    needs,
+    proposals,
+)

@@ -3,7 +3,19 @@ the page really offers, not what the test thinks the page holds."""
 
 from html.parser import HTMLParser
 
-SUBMITTED_INPUT_TYPES = {"text", "tel", "email", "number", "date", "datetime-local", "hidden", "url", "password", ""}
+SUBMITTED_INPUT_TYPES = {
+    "text",
+    "tel",
+    "email",
+    "number",
+    "date",
+    "datetime-local",
+    "month",
+    "hidden",
+    "url",
+    "password",
+    "",
+}
 
 
 class _FormReader(HTMLParser):

@@ -23,11 +23,12 @@ from accounts.models import User
 from accounts.roles import ROLE_PERMISSIONS, Role
 from core.models import BackgroundJob
 from core.viewsets import ScopedModelViewSet
-from grants.models import Need, Recommendation
+from grants.models import Call, Need, Proposal, ProposalAttachment, Recommendation
 from incubator import services as incubator_services
 from incubator.models import BaseLevel, Incubation, IncubationBase, IncubationStatus, Promotion
 from orgs.models import Organisation, OrganisationStatus
 from tests.factories import OrganisationFactory, UserFactory, applicant, staff
+from tests.grants.factories import make_call
 from tests.incubator.factories import IncubationBaseFactory, base_operator, incubation_at
 
 pytestmark = pytest.mark.django_db
@@ -56,17 +57,22 @@ def far(regions):
     promotion = incubator_services.promotion_recommend(incubation=incubation, by=operator, reason="成长很快。")
     applied = incubation_at(base, org, IncubationStatus.APPLIED, applicant=leader)
     job = BackgroundJob.objects.create(kind="export", title=f"{SECRET}导出", runner="x", created_by=operator)
+    call = make_call(town, title=f"华容镇{SECRET}公益创投项目征集")
     need, recommendation = _far_need_and_recommendation(town)
+    proposal = _far_proposal(call)
     return {
         IncubationBase: base,
         Organisation: org,
         Incubation: applied,
         Promotion: promotion,
         BackgroundJob: job,
+        Call: call,
         User: operator,
         "studio": studio,
         Need: need,
         Recommendation: recommendation,
+        Proposal: proposal,
+        ProposalAttachment: proposal.attachments.get(),
     }
 
 
@@ -93,6 +99,18 @@ def _far_need_and_recommendation(town):
     return need, linkage.recommend(proposal=proposal, by=manager, reason=f"{SECRET}理由")
 
 
+def _far_proposal(call):
+    """A proposal submitted to 华容镇's call, with an attachment."""
+    from django.core.files.base import ContentFile
+
+    from tests.grants.factories import proposal_at
+
+    proposal = proposal_at(call, "submitted", title=f"{SECRET}申报项目")
+    attachment = ProposalAttachment(proposal=proposal, original_name=f"{SECRET}附件.pdf", size=8)
+    attachment.file.save("far.pdf", ContentFile(b"%PDF-1.4"), save=True)
+    return proposal
+
+
 #: the model of each project URL that is not built by a viewset, by URL-name prefix
 URL_MODELS = {
     "jobs:": BackgroundJob,
@@ -100,6 +118,9 @@ URL_MODELS = {
     "orgs_admin:document_preview": Organisation,
     "incubator_admin:incubation": Incubation,
     "incubator_admin:promotion": Promotion,
+    "grants_admin:call_action": Call,
+    "grants_admin:proposal_attachment": ProposalAttachment,  # before the prefix below
+    "grants_admin:proposal": Proposal,  # the proposal's page, PDF and actions (the list is the viewset's)
     "grants_admin:need": Need,  # the need's page and its actions (the list is the viewset's)
 }
 

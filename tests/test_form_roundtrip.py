@@ -256,7 +256,10 @@ def test_a_call_saved_unchanged_in_the_admin_changes_nothing(client, regions, st
         pitch_weight=Decimal("20.00"),
         pitch_on=timeline(status)["review_until"] + datetime.timedelta(days=2),
         min_fundable_score=Decimal("65.50"),
-        tranche_plan=[{"name": "首期", "percent": 70, "gate": "signed"}, {"name": "尾款", "percent": 30, "gate": "final"}],
+        tranche_plan=[
+            {"name": "首期", "percent": 70, "gate": "signed"},
+            {"name": "尾款", "percent": 30, "gate": "final"},
+        ],
         next_round=upper,
     )
     client.force_login(staff(Role.CALL_MANAGER, regions["echeng"]))
@@ -271,6 +274,108 @@ def test_a_call_saved_unchanged_in_the_admin_changes_nothing(client, regions, st
     assert before["eligible_types"] == ["community_filed", "social_group"] and len(before["categories"]) == 3
 
 
+# ---- the applicant's proposal, section by section (grants/forms/proposals.py) -------------------------
+
+PROPOSAL_SECTIONS = ("basic", "needs", "objectives", "plan", "risks", "team", "kpis", "budget")
+
+
+def _proposal_state(proposal) -> dict:
+    """The proposal's columns and its tables' rows by content (a section replaces its rows)."""
+    state = row(proposal, exclude=["revision", "last_saved_at", "updated_at"])
+    for name in ("budget_lines", "activities", "team", "kpis"):
+        state[name] = [
+            {k: v for k, v in model_to_dict(r).items() if k not in ("id", "proposal")}
+            for r in getattr(proposal, name).order_by("position")
+        ]
+    return state
+
+
+def test_each_proposal_section_saved_unchanged_changes_nothing(client, regions):
+    from grants.models import Need, NeedStatus, Proposal, ProposalStatus
+    from grants.services import proposals as services
+    from tests.grants.factories import make_call, proposal_at
+
+    call = make_call(regions["fenghuang"], categories=["elderly", "children", "central_work"])
+    proposal = proposal_at(call, ProposalStatus.DRAFT)
+    leader = proposal.organisation.memberships.first().user
+    need = Need.objects.create(
+        title="独居老人用餐难",
+        description="澜湖社区独居老人多。",
+        affected="独居老人",
+        people_count=45,
+        region=regions["fenghuang_c"],
+        submitter_kind="committee",
+        submitter_name="凤凰社区居委会",
+        phone="13900000000",
+        call=call,
+        status=NeedStatus.ACCEPTED,
+    )
+    month = call.implement_from.replace(day=1)
+    services.proposal_save(
+        proposal=proposal,
+        by=leader,
+        revision=Proposal.objects.get(pk=proposal.pk).revision,
+        fields={
+            "title": "老宝贝 & <助餐> 计划",
+            "category": call.categories.get(code="children"),
+            "start_month": month,
+            "end_month": call.implement_until.replace(day=1),
+            "beneficiaries_direct": 0,
+            "beneficiaries_indirect": None,
+            "summary": "第一行。\n\n第二行 & “引号”。",
+            "approach": "",
+        },
+        places=[regions["fenghuang"], regions["fenghuang_c"]],
+        cited_needs=[need],
+        budget_lines=[
+            {
+                "category": "personnel",
+                "item": "社工补贴",
+                "unit": "月",
+                "quantity": Decimal("12.50"),
+                "unit_price": Decimal("0.01"),
+                "source": "self",
+                "nature": "normal",
+                "note": "测算 & <说明>",
+            },
+            {
+                "category": "other",
+                "item": "投影仪",
+                "unit": "台",
+                "quantity": Decimal("1"),
+                "unit_price": Decimal("3999.99"),
+                "source": "grant",
+                "nature": "fixed_asset",
+                "note": "",
+            },
+        ],
+        activities=[
+            {"name": "助餐", "month": month, "content": "每周五次", "sessions": 200},
+            {"name": "探访", "month": call.implement_until.replace(day=1), "content": "上门", "sessions": 1},
+        ],
+        team=[
+            {"user": leader, "name": str(leader), "role": "项目负责人", "qualifications": ""},
+            {"user": None, "name": "王社工", "role": "督导", "qualifications": "中级社工师"},
+        ],
+        kpis=[{"indicator": "满意度", "target": Decimal("95.50"), "unit": "%", "method": "问卷"}],
+    )
+    client.force_login(leader)
+    before = _proposal_state(proposal)
+    url = reverse("grants:proposal", args=[proposal.pk])
+
+    for section in PROPOSAL_SECTIONS:
+        action = reverse("grants:save", args=[proposal.pk, section])
+        form = read_form(client.get(url).content.decode(), action=action)
+        assert form.data, section
+        response = client.post(action, form.post_data())
+        assert response.status_code == 302, (section, response.content[:500])
+        assert _proposal_state(proposal) == before, section
+
+    assert form.data["budget-0-quantity"] == ["12.50"] and form.data["budget-1-nature"] == ["fixed_asset"]
+    assert len(before["places"]) == 2 and len(before["cited_needs"]) == 1 and before["start_month"] == month
+    assert Proposal.objects.get(pk=proposal.pk).revision > 0
+
+
 # ---- nothing is left out ---------------------------------------------------------------------------
 
 # Each model form of the project: the test that round-trips it, or why none is needed.
@@ -279,6 +384,17 @@ ROUND_TRIPPED = {
     "incubator.forms.IncubationBaseForm": test_a_base_saved_unchanged_in_the_admin_changes_nothing,
     "accounts.admin_users.StaffUserEditForm": test_a_staff_user_saved_unchanged_in_the_admin_changes_nothing,
     "grants.forms.calls.CallForm": test_a_call_saved_unchanged_in_the_admin_changes_nothing,
+    "grants.forms.proposals.ProposalSectionForm": test_each_proposal_section_saved_unchanged_changes_nothing,
+    "grants.forms.proposals.BasicForm": test_each_proposal_section_saved_unchanged_changes_nothing,
+    "grants.forms.proposals.NeedsForm": test_each_proposal_section_saved_unchanged_changes_nothing,
+    "grants.forms.proposals.ObjectivesForm": test_each_proposal_section_saved_unchanged_changes_nothing,
+    "grants.forms.proposals.ApproachForm": test_each_proposal_section_saved_unchanged_changes_nothing,
+    "grants.forms.proposals.RisksForm": test_each_proposal_section_saved_unchanged_changes_nothing,
+    "grants.forms.proposals.RowForm": test_each_proposal_section_saved_unchanged_changes_nothing,
+    "grants.forms.proposals.BudgetLineForm": test_each_proposal_section_saved_unchanged_changes_nothing,
+    "grants.forms.proposals.ActivityForm": test_each_proposal_section_saved_unchanged_changes_nothing,
+    "grants.forms.proposals.TeamMemberForm": test_each_proposal_section_saved_unchanged_changes_nothing,
+    "grants.forms.proposals.KPIForm": test_each_proposal_section_saved_unchanged_changes_nothing,
 }
 CREATE_ONLY = {
     "grants.forms.needs.NeedForm": "a need is submitted once (anonymously too); staff moderate it, nobody edits it",

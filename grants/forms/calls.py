@@ -51,7 +51,6 @@ class RowsWidget(forms.Widget):
 
     class Media:
         js = ["grants/call_rows.js"]
-        css = {"all": ["grants/call_rows.css"]}
 
     def value_from_datadict(self, data, files, name):
         try:
@@ -77,11 +76,11 @@ class RowsWidget(forms.Widget):
         blank = {c["name"]: "" for c in self.columns}
         shown = rows + [dict(blank) for _ in range(self.extra_rows)]
         total = Decimal(0)
-        for r in rows:
+        for r in rows if self.sum_column else []:
             try:
-                total += Decimal(str(r.get(self.sum_column) or 0)) if self.sum_column else 0
+                total += Decimal(str(r.get(self.sum_column) or 0))
             except InvalidOperation:
-                pass
+                continue  # shown as typed; the field's error says what is wrong
         context["widget"].update(
             {
                 "columns": self.columns,
@@ -319,7 +318,9 @@ class CallForm(WagtailAdminModelForm):
             "level": level,
             "region": region.pk if region else None,
             "organiser": getattr(user, "unit", "") or (f"{region.name}民政部门" if region else ""),
-            "categories": list(ServiceArea.objects.filter(code__in=DEFAULT_CATEGORY_CODES).values_list("pk", flat=True)),
+            "categories": list(
+                ServiceArea.objects.filter(code__in=DEFAULT_CATEGORY_CODES).values_list("pk", flat=True)
+            ),
             "needs_from": today + d(days=7),
             "needs_until": today + d(days=27),
             "apply_from": today + d(days=28),

@@ -40,7 +40,9 @@ class NeedForm(forms.ModelForm):
     """提交社区需求. The phone is taken in any common spelling (+86, spaces, dashes) and
     kept as 11 digits; the community is chosen from groups by street."""
 
-    region = forms.ModelChoiceField(label="所在社区（村）", queryset=Region.objects.filter(level=Region.Level.COMMUNITY))
+    region = forms.ModelChoiceField(
+        label="所在社区（村）", queryset=Region.objects.filter(level=Region.Level.COMMUNITY)
+    )
     phone = forms.CharField(
         label="联系电话（不公开）",
         max_length=20,
@@ -100,14 +102,28 @@ class NeedForm(forms.ModelForm):
 # ---- the public list's filters (GET) -------------------------------------------------------------
 
 
+def _place_filter(label: str) -> forms.TypedChoiceField:
+    # the label is the select's accessible name: the filter row shows no labels
+    return forms.TypedChoiceField(
+        label=label, required=False, coerce=int, empty_value=None, widget=forms.Select(attrs={"aria-label": label})
+    )
+
+
 class PublicNeedFilter(forms.Form):
     q = forms.CharField(
-        label="搜索", required=False, max_length=50, widget=forms.TextInput(attrs={"placeholder": "需求关键词"})
+        label="搜索",
+        required=False,
+        max_length=50,
+        widget=forms.TextInput(attrs={"placeholder": "需求关键词", "aria-label": "搜索需求"}),
     )
-    street = forms.TypedChoiceField(label="街道（镇）", required=False, coerce=int, empty_value=None)
-    community = forms.TypedChoiceField(label="社区（村）", required=False, coerce=int, empty_value=None)
+    street = _place_filter("街道（镇）")
+    community = _place_filter("社区（村）")
     category = forms.ModelChoiceField(
-        label="服务领域", required=False, empty_label="全部领域", queryset=ServiceArea.objects.all()
+        label="服务领域",
+        required=False,
+        empty_label="全部领域",
+        queryset=ServiceArea.objects.all(),
+        widget=forms.Select(attrs={"aria-label": "服务领域"}),
     )
 
     def __init__(self, *args, **kwargs):
@@ -139,6 +155,9 @@ def _context(initial) -> tuple[dict, Need | None, object]:
     return initial, initial.pop("need", None), initial.pop("user", None)
 
 
+NO_CALL = "暂不归入征集（只标注服务领域）"
+
+
 class AcceptNeedForm(forms.Form):
     """采纳并公开: the service area (one of the call's when a call is chosen) and the call."""
 
@@ -146,7 +165,9 @@ class AcceptNeedForm(forms.Form):
         label="回应的征集",
         required=False,
         queryset=Call.objects.none(),
-        empty_label="暂不归入征集（只标注服务领域）",
+        blank=True,
+        empty_label=NO_CALL,
+        widget=forms.RadioSelect,
         help_text="只列出尚未截止申报、区域包含该社区的征集。",
     )
     category = forms.ModelChoiceField(
@@ -168,11 +189,11 @@ class AcceptNeedForm(forms.Form):
         if need is not None:
             calls = list(calls_for_tagging(need, user))
             self.fields["call"].queryset = Call.objects.filter(pk__in=[c.pk for c in calls])
-            self.fields["call"].choices = [("", self.fields["call"].empty_label), *((c.pk, str(c)) for c in calls)]
-            if calls:
-                self.fields["category"].help_text = "；".join(
-                    f"{c}：{'、'.join(a.name for a in c.categories.all())}" for c in calls
-                )
+            self.fields["call"].choices = [
+                ("", NO_CALL),
+                *((c.pk, str(c)) for c in calls),
+            ]
+            self.fields["category"].help_text = _categories_help(calls)
             if len(calls) == 1 and not initial.get("call"):
                 self.initial["call"] = calls[0].pk
 
@@ -188,13 +209,16 @@ class AcceptNeedForm(forms.Form):
         return {"call": d.get("call"), "category": d.get("category"), "reason": d.get("reason", "")}
 
 
+MERGE_CHOICES = 20
+
+
 class MergeNeedForm(forms.Form):
     """合并到已有需求: an accepted need of the same street, the likely duplicates first."""
 
     into = forms.ModelChoiceField(
         label="合并到",
         queryset=Need.objects.none(),
-        empty_label="请选择已采纳的需求",
+        widget=forms.RadioSelect,
         error_messages={"required": "请选择要合并到的已采纳需求。"},
     )
 
@@ -205,15 +229,27 @@ class MergeNeedForm(forms.Form):
             return
         accepted = Need.objects.filter(status=NeedStatus.ACCEPTED)
         self.fields["into"].queryset = needs_for_staff(user).filter(status=NeedStatus.ACCEPTED) if user else accepted
-        targets = merge_targets(need, user) if user else []
-        self.fields["into"].choices = [("", self.fields["into"].empty_label), *((n.pk, _target_label(n)) for n in targets)]
-        if not targets and user is not None:
+        targets = merge_targets(need, user)[:MERGE_CHOICES] if user else []
+        self.fields["into"].choices = [(n.pk, _target_label(n)) for n in targets]
+        if targets:
+            self.fields["into"].help_text = f"同一街道（镇）已采纳的需求，最相近的在前（最多{MERGE_CHOICES}条）。"
+        elif user is not None:
             self.fields["into"].help_text = "同一街道（镇）还没有已采纳的需求；若不重复，请直接采纳。"
 
     def service_kwargs(self) -> dict:
         return {"into": self.cleaned_data["into"]}
 
 
+def _categories_help(calls) -> str:
+    """Each call's service areas, said once when the calls share them."""
+    sets = {c.pk: [a.name for a in c.categories.all()] for c in calls}
+    if not sets:
+        return ""
+    if len({tuple(v) for v in sets.values()}) == 1:
+        return f"归入征集时须为征集的服务领域之一：{'、'.join(next(iter(sets.values())))}。"
+    return "；".join(f"{c}：{'、'.join(sets[c.pk])}" for c in calls)
+
+
 def _target_label(n: Need) -> str:
     hint = f"，疑似重复{n.similarity}%" if n.similarity >= 50 else ""
-    return f"{n.title}（{n.region.name}，同类需求{n.supporters}条{hint}）"
+    return f"{n.title}（{n.region.name}，同类{n.supporters}条{hint}）"

@@ -246,7 +246,12 @@ class RowForm(forms.ModelForm):
         for name, field in self.fields.items():
             if isinstance(field, forms.DecimalField):
                 field.widget.attrs.update(inputmode="decimal", step="0.01")
-                field.error_messages["invalid"] = f"{field.label}请填写数字。"
+                field.error_messages.update(
+                    invalid=f"{field.label}请填写数字。",
+                    max_decimal_places=f"{field.label}最多保留两位小数。",
+                    max_digits=f"{field.label}的数字太大，请检查。",
+                    max_whole_digits=f"{field.label}的数字太大，请检查。",
+                )
             field.widget.attrs.setdefault("autocomplete", "off")
             field.widget.attrs["data-col"] = name
 

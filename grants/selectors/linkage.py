@@ -59,7 +59,9 @@ def recommendations_for_member(user) -> QuerySet:
     of, pending first, with what the page shows."""
     if not getattr(user, "is_authenticated", False):
         return Recommendation.objects.none()
-    pending = Case(When(state=RecommendationState.PENDING, then=Value(0)), default=Value(1), output_field=IntegerField())
+    pending = Case(
+        When(state=RecommendationState.PENDING, then=Value(0)), default=Value(1), output_field=IntegerField()
+    )
     return (
         Recommendation.objects.filter(proposal__organisation__memberships__user=user)
         .select_related("proposal__call", "proposal__organisation", "to_call", "to_call__region", "result")

@@ -56,17 +56,6 @@ def with_street(qs: QuerySet) -> QuerySet:
     return qs.annotate(street=Subquery(street))
 
 
-def attach_places(needs) -> list:
-    """Give each need `.street` (the street's name above its community): one query. For
-    needs not read through `with_street` (a single object)."""
-    needs = list(needs)
-    paths = {p for n in needs if (p := _street_path(n.region))}
-    names = dict(Region.objects.filter(path__in=paths).values_list("path", "name")) if paths else {}
-    for n in needs:
-        n.street = names.get(_street_path(n.region), "")
-    return needs
-
-
 # ---- public ----------------------------------------------------------------------------------------
 
 
@@ -179,9 +168,8 @@ def needs_for_staff(user) -> QuerySet:
 
 def need_for_staff(user, pk: int) -> Need:
     """One need with everything a moderator reads; a 404 outside the user's scope."""
-    return get_object_or_404(
-        needs_for_staff(user).select_related("region", "category", "call", "merged_into", "submitted_by"), pk=pk
-    )
+    qs = needs_for_staff(user).select_related("region", "category", "call", "merged_into", "submitted_by")
+    return get_object_or_404(with_street(qs), pk=pk)
 
 
 def _comparable(title: str) -> str:
@@ -190,22 +178,20 @@ def _comparable(title: str) -> str:
 
 def possible_duplicates(need: Need, *, limit: int = 5, threshold: int = DUPLICATE_THRESHOLD) -> list:
     """Other needs of the same community whose title is close to this one's, best first;
-    each with `.similarity` (0–100). Two queries, however many needs the community has."""
+    each with `.similarity` (0–100). One query, however many needs the community has."""
     from rapidfuzz import fuzz, process
 
-    titles = dict(
-        Need.objects.filter(region_id=need.region_id)
+    rows = {
+        n.pk: n
+        for n in Need.objects.filter(region_id=need.region_id)
         .exclude(pk=need.pk)
-        .order_by("-created_at")
-        .values_list("pk", "title")[:DUPLICATE_CANDIDATES]
-    )
-    choices = {pk: _comparable(t) for pk, t in titles.items()}
+        .only("title", "status", "created_at", "supporters")
+        .order_by("-created_at")[:DUPLICATE_CANDIDATES]
+    }
+    choices = {pk: _comparable(n.title) for pk, n in rows.items()}
     found = process.extract(
         _comparable(need.title), choices, scorer=fuzz.ratio, processor=None, score_cutoff=threshold, limit=limit
     )
-    if not found:
-        return []
-    rows = Need.objects.select_related("region").in_bulk([pk for _, _, pk in found])
     result = []
     for _, score, pk in found:
         rows[pk].similarity = round(score)
@@ -271,4 +257,6 @@ def waiting_summary(user) -> dict:
     """{count, oldest} of the needs waiting for moderation in the user's scope: one query."""
     from django.db.models import Min
 
-    return needs_for_staff(user).filter(status=NeedStatus.SUBMITTED).aggregate(count=Count("pk"), oldest=Min("created_at"))
+    return (
+        needs_for_staff(user).filter(status=NeedStatus.SUBMITTED).aggregate(count=Count("pk"), oldest=Min("created_at"))
+    )

@@ -38,7 +38,7 @@ def proposal_for_staff(user, pk) -> Proposal:
             "call__region",
             "organisation__region",
             "category",
-            "recommended_from__call",
+            "recommended_from__call__region",
             "recommended_from__organisation",
         )
         .prefetch_related(
@@ -59,17 +59,11 @@ def attachment_for_staff(user, pk) -> ProposalAttachment:
     )
 
 
-def _about_the_period(reason: str) -> bool:
-    # grants.eligibility.may_apply's two sentences about the application window
-    return reason.startswith(("本次征集当前不在申报期", "申报将于"))
-
-
 def standing_now(proposal: Proposal, on: datetime.date | None = None) -> list[str]:
     """Every reason the organisation may not apply to the proposal's call today (its
     registration, lists, bans, 年检, grade, type, count), leaving out whether applications
     are still open: after the close that says nothing to the staff checking it."""
-    verdict = may_apply(proposal.call, proposal.organisation, on=on, proposal=proposal)
-    return [r for r in verdict.reasons if not _about_the_period(r)]
+    return may_apply(proposal.call, proposal.organisation, on=on, proposal=proposal, check_period=False).reasons
 
 
 def waiting_for_check(user, today: datetime.date | None = None) -> dict:

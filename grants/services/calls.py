@@ -24,7 +24,9 @@ from ..models.calls import DEFAULT_CATEGORY_CODES, MANAGE_PERMISSION
 
 S = CallStatus
 MANAGE_DENIED = "您无权管理该项目征集：需要“发布和管理项目征集”的权限，且征集区域须在您负责的区域内。"
-STALE_MESSAGE = "该征集在您打开之后已被其他人或系统处理过（当前状态：{status}）。您填写的内容还在页面上，请刷新后再保存。"
+STALE_MESSAGE = (
+    "该征集在您打开之后已被其他人或系统处理过（当前状态：{status}）。您填写的内容还在页面上，请刷新后再保存。"
+)
 
 # the columns a call manager edits (status moves only through transitions)
 EDITABLE_FIELDS = (
@@ -108,13 +110,7 @@ def locked_fields(call: Call | None) -> dict[str, str]:
     if call is None or call.pk is None:
         return {}
     reached = STAGES.index(call.status)
-    return {
-        name: why for since, names, why in LOCKS if reached >= STAGES.index(since) for name in names
-    }
-
-
-def can_manage(user, call: Call) -> bool:
-    return has_scoped_perm(user, MANAGE_PERMISSION, call.region if call.region_id else None)
+    return {name: why for since, names, why in LOCKS if reached >= STAGES.index(since) for name in names}
 
 
 def default_categories():
@@ -161,7 +157,6 @@ def call_create(*, by, data: dict, categories=None) -> Call:
         call.save()
         call.categories.set(_categories(categories))
         log_created(call, by=by, label="创建项目征集")
-        # listeners (the CMS creates the call's page) see the categories too
     return call
 
 
@@ -228,7 +223,12 @@ def _notices(call: Call, name: str, by) -> list[Notice]:
     actor = "系统按时间表" if by is None else f"{by}"
     managers = [u for u in _managers(call) if by is None or u.pk != by.pk]
     notices = [
-        Notice(managers, f"项目征集{label}：{call.title}", f"{actor}执行了“{label}”，当前状态：{call.get_status_display()}。", call.get_admin_url())
+        Notice(
+            managers,
+            f"项目征集{label}：{call.title}",
+            f"{actor}执行了“{label}”，当前状态：{call.get_status_display()}。",
+            call.get_admin_url(),
+        )
     ]
     if name == "close_applications":
         notices.append(
@@ -320,8 +320,9 @@ def advance_calls(today: datetime.date | None = None) -> list[tuple[Call, str, s
     """Move every call the timeline says is behind, step by step (a call whose window has
     passed unnoticed goes through each stage it missed, each logged), as the system.
     Returns (call, from status, to status) for each step taken."""
-    from core.dates import chinese_date
     from django.utils import timezone
+
+    from core.dates import chinese_date
 
     today = today or timezone.localdate()
     moved = []
@@ -339,4 +340,6 @@ def advance_calls(today: datetime.date | None = None) -> list[tuple[Call, str, s
 
 def applications_count(call: Call) -> int:
     """Applications made so far: submitted or later (drafts and withdrawn ones aside)."""
-    return Proposal.objects.filter(call=call).exclude(status__in=[ProposalStatus.DRAFT, ProposalStatus.WITHDRAWN]).count()
+    return (
+        Proposal.objects.filter(call=call).exclude(status__in=[ProposalStatus.DRAFT, ProposalStatus.WITHDRAWN]).count()
+    )

@@ -64,8 +64,41 @@ COPIED_FIELDS = (
     "self_funded",
     "personnel_amount",
 )
+# what the copy does not take: the upper call's own bookkeeping, set by proposal_start and
+# the stages to come (the months are kept only when they fit the upper call's period)
+NOT_COPIED = (
+    "id",
+    "call",
+    "organisation",
+    "number",
+    "status",
+    "status_reason",
+    "correction_deadline",
+    "start_month",
+    "end_month",
+    "revision",
+    "last_saved_at",
+    "created_by",
+    "created_at",
+    "updated_at",
+    "submitted_at",
+    "checked_at",
+    "recommended_from",
+    "score",
+)
 COPIED_TABLES = {
-    BudgetLine: ("position", "category", "item", "unit", "quantity", "unit_price", "amount", "source", "nature", "note"),
+    BudgetLine: (
+        "position",
+        "category",
+        "item",
+        "unit",
+        "quantity",
+        "unit_price",
+        "amount",
+        "source",
+        "nature",
+        "note",
+    ),
     Activity: ("position", "name", "month", "content", "sessions"),
     TeamMember: ("position", "user_id", "name", "role", "qualifications"),
     KPI: ("position", "indicator", "target", "unit", "method"),
@@ -134,7 +167,9 @@ def recommend(*, proposal: Proposal, by, reason: str) -> Recommendation:
                         ),
                         url=reverse("grants:recommendations"),
                     ),
-                    Notice(_upper_managers(upper), f"下级征集推荐项目：{proposal.title}", body, proposal.get_admin_url()),
+                    Notice(
+                        _upper_managers(upper), f"下级征集推荐项目：{proposal.title}", body, proposal.get_admin_url()
+                    ),
                 ]
             )
     except IntegrityError:

@@ -154,8 +154,10 @@ def proposal_save(
             proposal.places.set(places)
         if cited_needs is not None:
             proposal.cited_needs.set(cited_needs)
+        prefetched = getattr(proposal, "_prefetched_objects_cache", {})
         for name, rows in tables.items():
             model, keep = LINE_TABLES[name]
+            prefetched.pop(name, None)  # a page's prefetched rows are replaced below
             model.objects.filter(proposal=proposal).delete()
             objs = [
                 model(proposal=proposal, position=i, **{k: row.get(k) for k in keep if k in row})
@@ -176,7 +178,7 @@ _COMPUTED = ("budget_total", "grant_amount", "self_funded", "personnel_amount")
 
 
 def _store_totals(proposal: Proposal) -> rules.Totals:
-    totals = rules.budget_totals(proposal.budget_lines.all())
+    totals = rules.budget_totals(BudgetLine.objects.filter(proposal=proposal))
     values = {
         "budget_total": totals.total,
         "grant_amount": totals.grant,

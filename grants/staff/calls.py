@@ -6,6 +6,7 @@ screen the call's status with the actions its state machine offers (posted to
 The call's public page (cms.CallPage) is created by the CMS when the call is; the edit
 screen links to it, where editors write the announcement and publish it."""
 
+import django_filters
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404
@@ -17,7 +18,6 @@ from wagtail.admin.panels import FieldPanel, FieldRowPanel, HelpPanel, MultiFiel
 from wagtail.admin.views import generic
 from wagtail.log_actions import log
 
-import django_filters
 from accounts.selectors import scope
 from core.admin_actions import ActionScreen, action_groups
 from core.admin_lists import HTMLColumn, Select, StaffIndexView, StatusColumn, TextColumn
@@ -265,7 +265,9 @@ class CallViewSet(ScopedModelViewSet):
             MultiFieldPanel(
                 [
                     FieldPanel("rubric"),
-                    FieldRowPanel([FieldPanel("panel_size"), FieldPanel("aggregation"), FieldPanel("min_fundable_score")]),
+                    FieldRowPanel(
+                        [FieldPanel("panel_size"), FieldPanel("aggregation"), FieldPanel("min_fundable_score")]
+                    ),
                     FieldRowPanel([FieldPanel("blind_review"), FieldPanel("has_pitch"), FieldPanel("pitch_weight")]),
                 ],
                 heading="评审规则",
@@ -304,9 +306,7 @@ call_actions = ActionScreen(
     get_object=_call_in_scope,
     render=_render_call,
     view_permission=VIEW_PERMISSION,
-    forbidden_text=lambda action: (
-        f"您没有“{action.label}”的权限：只有征集所在区域的业务主管（民政）可以办理。"
-    ),
+    forbidden_text=lambda action: f"您没有“{action.label}”的权限：只有征集所在区域的业务主管（民政）可以办理。",
     section=(SECTION, reverse_lazy("grants_calls:index")),
 )
 
@@ -328,6 +328,10 @@ def calls_menu_item():
     from core.admin_ui import PermissionMenuItem
 
     return PermissionMenuItem(
-        "项目征集", reverse("grants_calls:index"), name="grants-calls", icon_name="doc-full", order=100,
+        "项目征集",
+        reverse("grants_calls:index"),
+        name="grants-calls",
+        icon_name="doc-full",
+        order=100,
         permission=VIEW_PERMISSION,
     )

@@ -107,6 +107,7 @@ class RecommendationListViewSet(StaffListViewSet):
             accessor="get_state_display",
             sort_key="pending",
             primary=lambda r: r.state == RecommendationState.PENDING,
+            classname="w-whitespace-nowrap",
         ),
     ]
 

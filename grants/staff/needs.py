@@ -28,7 +28,6 @@ from orgs.models import ServiceArea
 
 from ..models import MODERATE_PERMISSION, Call, Need, NeedStatus
 from ..selectors.needs import (
-    attach_places,
     duplicate_flags,
     need_for_staff,
     possible_duplicates,
@@ -117,8 +116,13 @@ def _muted(text):
 
 
 def _title(n):
+    # kept to one line each: on a phone the table scrolls instead of breaking every character
     return format_html(
-        '<a href="{}">{}</a>{}', _need_url(n), n.title, _muted(Truncator(n.description).chars(40))
+        '<a href="{}" title="{}">{}</a>{}',
+        _need_url(n),
+        n.title,
+        Truncator(n.title).chars(20),
+        _muted(Truncator(n.description).chars(24)),
     )
 
 
@@ -136,7 +140,9 @@ def _duplicate(n):
 def _open(n):
     waiting = n.status == S.SUBMITTED
     return format_html(
-        '<a class="button button-small{}" href="{}">{}</a>', "" if waiting else " button-secondary", _need_url(n),
+        '<a class="button button-small{}" href="{}">{}</a>',
+        "" if waiting else " button-secondary",
+        _need_url(n),
         "审核" if waiting else "查看",
     )
 
@@ -151,14 +157,14 @@ class NeedListViewSet(StaffListViewSet):
     index_view_class = NeedIndexView
     filterset_class = NeedFilterSet
     ordering = "waiting"
-    icon = "help"
+    icon = "openquote"
     menu_label = "社区需求"
     menu_name = "grants-needs"
-    menu_icon = "help"
+    menu_icon = "openquote"
     menu_order = 150
     list_display = [
-        HTMLColumn("title", label="需求", render=_title, sort_key="title", classname="title"),
-        HTMLColumn("place", label="社区", render=_place, sort_key="region__path"),
+        HTMLColumn("title", label="需求", render=_title, sort_key="title", classname="title w-whitespace-nowrap"),
+        HTMLColumn("place", label="社区", render=_place, sort_key="region__path", classname="w-whitespace-nowrap"),
         TextColumn("category", label="服务领域", accessor=lambda n: n.category.name if n.category_id else "—"),
         TextColumn("people_count", label="涉及人数", sort_key="people_count"),
         TextColumn("supporters", label="同类需求", sort_key="supporters"),
@@ -170,8 +176,14 @@ class NeedListViewSet(StaffListViewSet):
             sort_key="created_at",
             classname="w-whitespace-nowrap",
         ),
-        StatusColumn("status", label="状态", accessor="get_status_display", primary=lambda n: n.status == S.SUBMITTED),
-        HTMLColumn("duplicate", label="重复提示", render=_duplicate),
+        StatusColumn(
+            "status",
+            label="状态",
+            accessor="get_status_display",
+            primary=lambda n: n.status == S.SUBMITTED,
+            classname="w-whitespace-nowrap",
+        ),
+        HTMLColumn("duplicate", label="重复提示", render=_duplicate, classname="w-whitespace-nowrap"),
         HTMLColumn("open", label="", render=_open),
     ]
 
@@ -206,16 +218,15 @@ def _initial(need, action) -> dict | None:
 
 def _render_need(request, need, *, bound: dict | None = None, status: int = 200):
     user = request.user
-    attach_places([need])
     moderator = can_moderate(user, need)
     groups = action_groups(need, user, bound=bound, initial=lambda action: _initial(need, action))
     context = {
         "header_title": need.title,
-        "header_icon": "help",
+        "header_icon": "openquote",
         "breadcrumbs_items": admin_breadcrumbs(SECTION, ("社区需求", reverse("grants_admin:needs")), (need.title, "")),
         "need": need,
         "duplicates": possible_duplicates(need) if need.status == S.SUBMITTED else [],
-        "merged": list(need.merged.select_related("region").order_by("created_at")),
+        "merged": list(need.merged.order_by("created_at")) if need.status == S.ACCEPTED else [],
         "proposals": list(need.proposals.select_related("organisation", "call").order_by("-submitted_at", "-pk")),
         "action_groups": groups,
         "action_url_name": "grants_admin:need_action",

@@ -4,20 +4,19 @@ what changed since the previous version, the history, and the actions its state 
 (资格审查: 通过 / 退回修改 / 不通过, and whatever other stages register, such as 推荐至上级
 征集), through core.admin_actions.
 
-The page shows the latest submitted version (`ProposalVersion.data`, frozen at each
-submission): while a proposal is back with the applicant for correction, staff read what
-was submitted, not the half-made edit. The attachments are the live ones, downloadable
-through a permission-checked view.
+The page reads the proposal as the applicant's page and the PDF do (grants.pdf
+`proposal_document`: the latest submitted version, frozen at each submission): while a
+proposal is back with the applicant for correction, staff read what was submitted, not the
+half-made edit. The attachments are the live ones, downloadable through a
+permission-checked view.
 
 Thin views: reads through grants.selectors.proposals (scoped to the call's region: a
 proposal elsewhere is a 404), every change through the services registered for the
 actions, which check permission themselves. Staff who may look but not check (auditors,
 finance) see the page read-only and get a 403 on a POST."""
 
-import datetime
 from dataclasses import dataclass
 
-from django.http import HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import path, reverse, reverse_lazy
 from django.utils import timezone
@@ -30,7 +29,8 @@ from core.files import human_size, serve_private
 
 from .. import rules
 from ..diff import diff_versions
-from ..models import CHECK_PERMISSION, BudgetLine, Proposal, ProposalStatus
+from ..models import CHECK_PERMISSION, LineNature, Proposal, ProposalStatus
+from ..pdf import proposal_document, proposal_pdf_response
 from ..selectors.proposals import attachment_for_staff, proposal_for_staff, standing_now
 from ..services.proposals import snapshot
 
@@ -38,25 +38,9 @@ P = ProposalStatus
 VIEW_PERMISSION = "grants.view_proposal"
 # the organisation's own actions, offered on the portal, never on the staff page
 APPLICANT_ACTIONS = ("submit", "resubmit", "withdraw")
-LABELS = {
-    name: dict(BudgetLine._meta.get_field(name).flatchoices) for name in ("category", "source", "nature")
-}
 
 
-def _pdf_renderer():
-    """grants.pdf.proposal_pdf_response, once the portal's PDF module exists."""
-    try:
-        from ..pdf import proposal_pdf_response
-    except ImportError:
-        return None
-    return proposal_pdf_response
-
-
-# ---- what the page shows, from a version's snapshot ------------------------------------------------
-
-
-def _month(value) -> datetime.date | None:
-    return datetime.date.fromisoformat(value) if value else None
+# ---- what staff read beyond the applicant's document ------------------------------------------------
 
 
 @dataclass
@@ -77,66 +61,42 @@ class Share:
         return rules.fmt_percent(self.limit)
 
 
-def budget_context(call, data: dict) -> dict:
-    """The budget table of a snapshot with computed amounts, totals by category and source,
-    the two shares against the call's limits, and every rule it breaks (grants.rules)."""
-    lines = []
-    for i, row in enumerate(data.get("budget_lines", []), start=1):
-        lines.append(
-            {
-                **row,
-                "position": i,
-                "amount": rules.line_amount(row.get("quantity"), row.get("unit_price")),
-                "quantity": rules.money(row.get("quantity")).normalize(),
-                "unit_price": rules.money(row.get("unit_price")),
-                "category_label": LABELS["category"].get(row.get("category"), row.get("category")),
-                "source_label": LABELS["source"].get(row.get("source"), row.get("source")),
-                "nature_label": LABELS["nature"].get(row.get("nature"), ""),
-                "flagged": row.get("nature") in _forbidden_natures(call),
-            }
+def budget_check(call, lines: list[dict], totals: rules.Totals) -> dict:
+    """The budget of a snapshot against the call's money rules (grants.rules): the two
+    shares beside their limits, every rule broken, the natures the call forbids."""
+    problems = rules.budget_problems(call, totals, lines)
+    forbidden = {
+        str(LineNature(nature).label)
+        for nature, forbids in (
+            (LineNature.FIXED_ASSET, call.forbid_fixed_assets),
+            (LineNature.CASH, call.forbid_cash_handouts),
         )
-    totals = rules.budget_totals(data.get("budget_lines", []))
-    problems = rules.budget_problems(call, totals, data.get("budget_lines", []))
-    by_category = [
-        {"label": label, "amount": totals.by_category[key]}
-        for key, label in LABELS["category"].items()
-        if key in totals.by_category
-    ]
+        if forbids
+    }
     return {
-        "lines": lines,
-        "totals": totals,
-        "by_category": by_category,
         "shares": [
             Share("资助金额占总预算", totals.grant_share, call.max_grant_share, problems.get("grant_share", [])),
             Share(
-                "人员费用占总预算", totals.personnel_share, call.max_personnel_share, problems.get("personnel_share", [])
+                "人员费用占总预算",
+                totals.personnel_share,
+                call.max_personnel_share,
+                problems.get("personnel_share", []),
             ),
         ],
         "problems": [m for messages in problems.values() for m in messages],
         "grant_range": (call.grant_min, call.grant_max),
+        "forbidden_natures": forbidden,
     }
 
 
-def _forbidden_natures(call) -> set[str]:
-    rules_ = (("fixed_asset", call.forbid_fixed_assets), ("cash", call.forbid_cash_handouts))
-    return {nature for nature, forbidden in rules_ if forbidden}
-
-
-def activities_by_month(rows: list[dict]) -> list[dict]:
-    """实施方案 grouped by month, in month order (the rows' own order within a month)."""
-    months: dict = {}
-    for row in rows:
-        months.setdefault(row.get("month") or "", []).append(row)
-    return [{"month": _month(key), "activities": months[key]} for key in sorted(months)]
-
-
-def document(proposal: Proposal) -> tuple[dict, object]:
-    """(the snapshot the page shows, its version): the latest submitted version, or the
-    proposal as it is now when no version was written (rows loaded in bulk)."""
-    versions = list(proposal.versions.all())
-    if versions:
-        return versions[-1].data, versions[-1]
-    return snapshot(proposal), None
+def by_month(activities: list[dict]) -> list[dict]:
+    """实施方案 grouped by month (the document lists them in month order)."""
+    months: list[dict] = []
+    for a in activities:
+        if not months or months[-1]["month"] != a["month"]:
+            months.append({"month": a["month"], "activities": []})
+        months[-1]["activities"].append(a)
+    return months
 
 
 def versions_context(proposal: Proposal, query) -> dict:
@@ -181,7 +141,9 @@ def _recommended_from(proposal: Proposal, user) -> dict | None:
 def _render(request, proposal, *, bound: dict | None = None, status: int = 200):
     user = request.user
     call, org = proposal.call, proposal.organisation
-    data, version = document(proposal)
+    doc = proposal_document(proposal)  # grants.pdf: the reading the applicant and the PDF share
+    version = doc["version"]
+    data = version.data if version else snapshot(proposal)
     may_check = has_scoped_perm(user, CHECK_PERMISSION, call.region)
     groups = action_groups(proposal, user, bound=bound, exclude=APPLICANT_ACTIONS)
     attachments = list(proposal.attachments.all())
@@ -199,14 +161,11 @@ def _render(request, proposal, *, bound: dict | None = None, status: int = 200):
         "proposal": proposal,
         "call": call,
         "org": org,
-        "doc": data,
+        "doc": doc,
         "facts": data.get("organisation", {}),
-        "fields": data.get("fields", {}),
         "version": version,
-        "start_month": _month(data.get("fields", {}).get("start_month")),
-        "end_month": _month(data.get("fields", {}).get("end_month")),
-        "months": activities_by_month(data.get("activities", [])),
-        "budget": budget_context(call, data),
+        "months": by_month(doc["activities"]),
+        "check": budget_check(call, data.get("budget_lines", []), doc["totals"]),
         "attachments": attachments,
         "standing": standing_now(proposal, today),
         "recommended": _recommended_from(proposal, user),
@@ -215,7 +174,6 @@ def _render(request, proposal, *, bound: dict | None = None, status: int = 200):
             if user.has_perm("orgs.view_organisation") and region_in_scope(user, org.region)
             else ""
         ),
-        "pdf_available": _pdf_renderer() is not None,
         "deadline_passed": bool(proposal.correction_deadline and proposal.correction_deadline < today),
         "edited_since": bool(
             proposal.status == P.RETURNED
@@ -247,11 +205,7 @@ def proposal_attachment(request, pk):
 @permission_required(VIEW_PERMISSION)
 def proposal_pdf(request, pk):
     """The printable A4 PDF of the proposal (grants.pdf, the applicant's own document)."""
-    proposal = proposal_for_staff(request.user, pk)
-    render = _pdf_renderer()
-    if render is None:
-        return HttpResponse("申报书 PDF 尚未开放。", status=501, content_type="text/plain; charset=utf-8")
-    return render(proposal)
+    return proposal_pdf_response(proposal_for_staff(request.user, pk))
 
 
 def _forbidden_text(action) -> str:

@@ -1,9 +1,7 @@
 """/admin/grants/: the staff pages of grants, in the namespace grants_admin. Each staff
 module keeps its own `urlpatterns`; they are composed here."""
 
-from . import calls
-from . import admin_lists, proposals
-from . import linkage, needs
+from . import admin_lists, calls, linkage, needs, proposals
 
 urlpatterns = [
     *calls.urlpatterns,

@@ -30,7 +30,10 @@ def _call_from(request) -> tuple[Call | None, str]:
     if call is None:
         return None, ""
     if call.status != CallStatus.NEEDS:
-        return None, f"“{call}”当前不在需求征集期（{call.get_status_display()}）。您仍可提交需求，工作人员会归入合适的征集。"
+        return (
+            None,
+            f"“{call}”当前不在需求征集期（{call.get_status_display()}）。您仍可提交需求，工作人员会归入合适的征集。",
+        )
     return call, ""
 
 
@@ -69,17 +72,17 @@ def needs(request):
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
-    context = {"form": form, "page": page, "query": query.urlencode(), "filtering": form.is_bound}
+    filtering = form.is_bound and (not form.is_valid() or any(form.cleaned_data.values()))
+    context = {"form": form, "page": page, "query": query.urlencode(), "filtering": filtering}
     return render(request, "grants/needs/list.html", context)
 
 
 def need(request, pk):
     """One accepted need: what, where, for whom, and the proposals that answer it. A
     duplicate merged into an accepted need leads there; anything else is not public."""
-    found = Need.objects.filter(pk=pk).values_list("status", "merged_into").first()
-    if found and found[0] == NeedStatus.MERGED and found[1]:
-        if Need.objects.filter(pk=found[1], status=NeedStatus.ACCEPTED).exists():
-            return redirect(reverse("grants_public:need", args=[found[1]]))
+    status, into = Need.objects.filter(pk=pk).values_list("status", "merged_into").first() or (None, None)
+    if status == NeedStatus.MERGED and into and Need.objects.filter(pk=into, status=NeedStatus.ACCEPTED).exists():
+        return redirect(reverse("grants_public:need", args=[into]))
     obj = public_need(pk)
     context = {"need": obj, "proposals": answering_proposals(obj)}
     return render(request, "grants/needs/detail.html", context)

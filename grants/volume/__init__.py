@@ -60,7 +60,9 @@ def seed_volume(proposals: int, *, seed: int = 420700, say=None) -> dict:
         )
         calls = ensure_calls(ctx)
     timings = {"calls": time.perf_counter() - started}
-    say(f"征集 {len(calls)} 个（新建 {ctx.counts['calls']} 个，社区需求 {ctx.counts['needs']} 条），{timings['calls']:.1f} 秒")
+    say(
+        f"征集 {len(calls)} 个（新建 {ctx.counts['calls']} 个，社区需求 {ctx.counts['needs']} 条），{timings['calls']:.1f} 秒"
+    )
     wanted = proposals - have
     if wanted > 0:
         t = time.perf_counter()
@@ -68,7 +70,9 @@ def seed_volume(proposals: int, *, seed: int = 420700, say=None) -> dict:
         with transaction.atomic():
             orgs = ensure_organisations(ctx, max(math.ceil(proposals / PROPOSALS_PER_ORG), 2 * nodes))
         timings["organisations"] = time.perf_counter() - t
-        say(f"社会组织 {len(orgs)} 家可申报（新建 {ctx.counts['organisations']} 家），{timings['organisations']:.1f} 秒")
+        say(
+            f"社会组织 {len(orgs)} 家可申报（新建 {ctx.counts['organisations']} 家），{timings['organisations']:.1f} 秒"
+        )
         t = time.perf_counter()
         pairs = allocate(ctx, calls, orgs, wanted)
         for i in range(0, len(pairs), BATCH):

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from django.contrib.contenttypes.models import ContentType
+from django.db import connection
 from django.db.models import Max, Subquery
 from django.utils import timezone
 from django_fsm_log.models import StateLog
@@ -28,10 +29,12 @@ class Ctx:
     checker: User
     regions: list[Region]  # the whole tree, in path order (the first is the city)
     counts: Counter = field(default_factory=Counter)
+    now: datetime.datetime = field(default_factory=timezone.now)
 
     def at(self, day: datetime.date, hour: int = 10, minute: int | None = None) -> datetime.datetime:
+        """`day` at `hour` (local time), never later than now."""
         minute = self.rng.randrange(60) if minute is None else minute
-        return timezone.make_aware(datetime.datetime.combine(day, datetime.time(hour, minute)))
+        return min(timezone.make_aware(datetime.datetime.combine(day, datetime.time(hour, minute))), self.now)
 
     @property
     def city(self) -> Region:
@@ -82,6 +85,30 @@ def keep_dates(model, *names):
     finally:
         for f, (now, add) in zip(fields, saved, strict=True):
             f.auto_now, f.auto_now_add = now, add
+
+
+def insert_many(model, rows: list[dict], batch: int = 2000) -> None:
+    """INSERT `rows` (attname -> Python value; missing columns take the field's default)
+    with one executemany per batch: what bulk_create writes, without building a model
+    instance per row, for rows whose primary keys nobody needs (child and link rows).
+    Values other than str, int and None are converted by their field, as the ORM does."""
+    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+    defaults = {f.attname: f.get_default() for f in fields}
+    quote = connection.ops.quote_name
+    sql = "INSERT INTO {} ({}) VALUES ({})".format(
+        quote(model._meta.db_table), ", ".join(quote(f.column) for f in fields), ", ".join(["%s"] * len(fields))
+    )
+    plain = (str, int, type(None))
+
+    def value(f, v):
+        return v if isinstance(v, plain) else f.get_db_prep_save(v, connection)
+
+    with connection.cursor() as cursor:
+        for i in range(0, len(rows), batch):
+            cursor.executemany(
+                sql,
+                [tuple(value(f, r.get(f.attname, defaults[f.attname])) for f in fields) for r in rows[i : i + batch]],
+            )
 
 
 def log(model, entries) -> int:

@@ -13,10 +13,10 @@ from accounts.models import Region
 from core.workflow import CREATED
 from orgs.models import OrgType, ServiceArea
 
-from ..demo import theme
 from ..models import Call, CallLevel, CallStatus, Need, NeedStatus, SubmitterKind
 from ..models.calls import DEFAULT_CATEGORY_CODES
 from .base import VOLUME_SUMMARY, Ctx, keep_dates, log, short, stamp, walk
+from .words import theme
 
 CS = CallStatus
 YEARS = 5
@@ -33,6 +33,7 @@ MONEY = {  # pool, grant min, grant max
     "street": (500_000, 10_000, 100_000),
     "community": (100_000, 5_000, 30_000),
 }
+
 
 def kind(call: Call) -> str:
     if call.level == CallLevel.CITY:
@@ -90,7 +91,9 @@ def _call_slots(ctx: Ctx):
 
 def ensure_calls(ctx: Ctx) -> list[Call]:
     """Every volume call of the grid, creating the missing ones with their needs."""
-    grid = {(kind(c), c.region_id, c.year): c for c in Call.objects.filter(summary=VOLUME_SUMMARY).select_related("region")}
+    grid = {
+        (kind(c), c.region_id, c.year): c for c in Call.objects.filter(summary=VOLUME_SUMMARY).select_related("region")
+    }
     index, created, entries = Counter(), [], []
     for k, region, year in _call_slots(ctx):
         n, index[(k, year)] = index[(k, year)], index[(k, year)] + 1
@@ -104,7 +107,8 @@ def ensure_calls(ctx: Ctx) -> list[Call]:
             (
                 c
                 for (uk, _r, y), c in grid.items()
-                if y == year and uk in {"community": ("street",), "street": ("district", "city")}.get(k, ())
+                if y == year
+                and uk in {"community": ("street",), "street": ("district", "city")}.get(k, ())
                 and c.region.contains(region)
             ),
             None,
@@ -137,7 +141,10 @@ def _call(ctx, k, region, year, t, upper, status) -> Call:
         level={"street": CallLevel.STREET, "community": CallLevel.COMMUNITY}.get(k, CallLevel.CITY),
         region=region,
         organiser={"street": f"{brief}{'人民政府' if '镇' in place else '办事处'}"}.get(
-            k, f"{place}{'村民委员会' if place.endswith('村') else '居民委员会'}" if k == "community" else f"{place}民政局"
+            k,
+            f"{place}{'村民委员会' if place.endswith('村') else '居民委员会'}"
+            if k == "community"
+            else f"{place}民政局",
         ),
         summary=VOLUME_SUMMARY,
         pool_total=Decimal(pool),

@@ -14,9 +14,9 @@ from core.workflow import CREATED
 from orgs.demo import make_uscc
 from orgs.models import AnnualInspection, EvaluationGrade, Membership, Organisation, OrgType, ServiceArea
 
-from ..demo import ORG_WORDS, person, theme
 from ..models.calls import DEFAULT_CATEGORY_CODES
-from .base import VOLUME_DOMAIN, Ctx, keep_dates, log, pick, short, stamp, walk
+from .base import VOLUME_DOMAIN, Ctx, insert_many, keep_dates, log, pick, short, stamp, walk
+from .words import ORG_WORDS, person, theme
 
 
 def ensure_regions() -> list[Region]:
@@ -63,8 +63,7 @@ def make_users(ctx: Ctx, n: int) -> list[User]:
         batch_size=1000,
     )
     group = role_group(Role.APPLICANT)
-    through = User.groups.through
-    through.objects.bulk_create([through(user_id=u.pk, group_id=group.pk) for u in users], batch_size=2000)
+    insert_many(User.groups.through, [{"user_id": u.pk, "group_id": group.pk} for u in users])
     return users
 
 
@@ -159,20 +158,28 @@ def make_organisations(ctx: Ctx, n: int) -> None:
         orgs.append(org)
     with keep_dates(Organisation, "created_at", "updated_at"):
         Organisation.objects.bulk_create(orgs, batch_size=1000)
-    Membership.objects.bulk_create(
-        [Membership(organisation=o, user=o.leader, role=Membership.Role.LEADER) for o in orgs], batch_size=2000
+    insert_many(
+        Membership,
+        [{"organisation_id": o.pk, "user_id": o.leader.pk, "role": "leader", "joined_at": o.created_at} for o in orgs],
     )
-    through = Organisation.service_areas.through
-    through.objects.bulk_create([through(organisation_id=o.pk, servicearea_id=o.area) for o in orgs], batch_size=2000)
-    AnnualInspection.objects.bulk_create(inspections, batch_size=2000)
-    EvaluationGrade.objects.bulk_create(grades, batch_size=2000)
+    insert_many(Organisation.service_areas.through, [{"organisation_id": o.pk, "servicearea_id": o.area} for o in orgs])
+    insert_many(
+        AnnualInspection,
+        [{"organisation_id": i.organisation.pk, "year": i.year, "result": i.result} for i in inspections],
+    )
+    insert_many(
+        EvaluationGrade,
+        [{"organisation_id": g.organisation.pk, "grade": g.grade, "awarded_on": g.awarded_on} for g in grades],
+    )
     entries = []
     for o in orgs:
         entries.append((o.pk, (CREATED, "draft", "draft"), None, None, "创建"))
         for step in walk(Organisation, ORG_PATHS[o.status]):
             if step[0] != "submit":  # a verifier's act, on the day the organisation was verified
                 day = o.verified_at or o.submitted_at + datetime.timedelta(days=3)
-                entries.append((o.pk, step, ctx.at(day.date(), 15, 0), ctx.checker, o.status_reason or "材料齐全，信息属实。"))
+                entries.append(
+                    (o.pk, step, ctx.at(day.date(), 15, 0), ctx.checker, o.status_reason or "材料齐全，信息属实。")
+                )
             else:
                 entries.append((o.pk, step, None, None, ""))
     since = log(Organisation, entries)
@@ -180,5 +187,3 @@ def make_organisations(ctx: Ctx, n: int) -> None:
     stamp(Organisation, since, CREATED, own, "created_at", "created_by_id")
     stamp(Organisation, since, "submit", own, "submitted_at", "created_by_id")
     ctx.counts["organisations"] += len(orgs)
-
-

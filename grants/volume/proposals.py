@@ -9,7 +9,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from dateutil.relativedelta import relativedelta
-from django.db.models import OuterRef
+from django.db.models import Case, CharField, OuterRef, Value, When
+from django.db.models.functions import Cast, Concat, LPad
 
 from accounts.models import Region
 from core.dates import chinese_date
@@ -17,13 +18,32 @@ from core.workflow import CREATED
 from orgs.models import ServiceArea
 
 from .. import rules
-from ..demo import INELIGIBLE_REASONS, RETURN_REASONS, activity_rows, budget_lines, kpi_rows, proposal_fields
-from ..demo import team_rows, theme
-from ..models import KPI, Activity, BudgetLine, Call, CallStatus, Need, NeedStatus, Proposal, ProposalStatus
-from ..models import ProposalVersion, TeamMember
-from ..services.proposals import LINE_TABLES, _number, _plain
-from .base import Ctx, keep_dates, log, pick, short, stamp, walk
+from ..models import (
+    KPI,
+    Activity,
+    BudgetLine,
+    Call,
+    CallStatus,
+    Need,
+    NeedStatus,
+    Proposal,
+    ProposalStatus,
+    ProposalVersion,
+    TeamMember,
+)
+from ..services.proposals import LINE_TABLES, _plain
+from .base import Ctx, insert_many, keep_dates, log, pick, short, stamp, walk
 from .calls import kind
+from .words import (
+    INELIGIBLE_REASONS,
+    RETURN_REASONS,
+    activity_rows,
+    budget_lines,
+    kpi_rows,
+    proposal_fields,
+    team_rows,
+    theme,
+)
 
 P, CS = ProposalStatus, CallStatus
 WEIGHT = {"city": 10, "district": 5, "street": 3, "community": 1}  # proposals per call, relatively
@@ -97,9 +117,9 @@ class Days:
 
     def __init__(self, ctx: Ctx, call: Call):
         d, today = datetime.timedelta, ctx.today
-        self.first, self.last = call.apply_from, min(call.apply_until, today)
-        self.returned = min(call.apply_until + d(3), today - d(1))
-        self.checked = min(call.apply_until + d(9), today)
+        self.first, self.last = call.apply_from, min(call.apply_until, today - d(1))
+        self.returned = min(call.apply_until + d(3), today - d(3))
+        self.checked = min(call.apply_until + d(9), today - d(1))
         # a correction still awaited is due in a few days; an old one lapsed long ago
         self.deadline = today + d(3) if call.status == CS.CLOSED else self.returned + d(5)
 
@@ -197,7 +217,7 @@ def _places(ctx: Ctx, call: Call) -> list[Region]:
         return [call.region]
     below = [r for r in ctx.regions if call.region.contains(r) and r.level > call.region.level]
     below = [r for r in below if r.level >= Region.Level.STREET] or [call.region]
-    return ctx.rng.sample(below, min(len(below), ctx.rng.randint(1, 3)))
+    return sorted(ctx.rng.sample(below, min(len(below), ctx.rng.randint(1, 3))), key=lambda r: r.path)
 
 
 def snapshot(ctx: Ctx, row: Row, names: dict) -> dict:
@@ -245,17 +265,16 @@ def make_proposals(ctx: Ctx, pairs: list[tuple[Call, object]]) -> int:
     for need in Need.objects.filter(call__in=calls, status=NeedStatus.ACCEPTED).only("call_id", "title"):
         needs[need.call_id].append((need.pk, need.title))
     codes = defaultdict(set)
-    for call_id, code in Call.categories.through.objects.filter(call__in=calls).values_list("call_id", "servicearea__code"):
+    for call_id, code in Call.categories.through.objects.filter(call__in=calls).values_list(
+        "call_id", "servicearea__code"
+    ):
         codes[call_id].add(code)
     days = {pk: Days(ctx, c) for pk, c in calls.items()}
     rows = [plan(ctx, c, org, days[c.pk], needs[c.pk], areas, codes[c.pk]) for c, org in pairs]
     proposals = [r.proposal for r in rows]
     with keep_dates(Proposal, "created_at", "updated_at"):
         Proposal.objects.bulk_create(proposals, batch_size=500)
-    numbered = [p for p in proposals if p.submitted_at]
-    for p in numbered:
-        p.number = _number(p)
-    Proposal.objects.bulk_update(numbered, ["number"], batch_size=500)
+    number_all(calls.values())
     _tables(rows)
     _versions(ctx, rows, names)
     _history(ctx, rows)
@@ -264,41 +283,55 @@ def make_proposals(ctx: Ctx, pairs: list[tuple[Call, object]]) -> int:
 
 
 def _tables(rows: list[Row]) -> None:
+    """Budget lines (amounts by grants.rules), activities, team, KPIs, places, cited needs."""
     models = {"budget_lines": BudgetLine, "activities": Activity, "team": TeamMember, "kpis": KPI}
     for name, model in models.items():
         keep = LINE_TABLES[name][1]
-        objs = []
+        values = []
         for r in rows:
-            for i, values in enumerate(r.tables[name]):
-                obj = model(proposal_id=r.proposal.pk, position=i, **{k: values[k] for k in keep if k != "user"})
+            for i, row in enumerate(r.tables[name]):
+                v = {"proposal_id": r.proposal.pk, "position": i, **{k: row[k] for k in keep if k != "user"}}
                 if name == "team":
-                    obj.user_id = values["user"]
+                    v["user_id"] = row["user"]
                 if name == "budget_lines":
-                    obj.amount = rules.line_amount(obj.quantity, obj.unit_price)
-                objs.append(obj)
-        model.objects.bulk_create(objs, batch_size=1000)
-    places, cited = Proposal.places.through, Proposal.cited_needs.through
-    places.objects.bulk_create(
-        [places(proposal_id=r.proposal.pk, region_id=g.pk) for r in rows for g in r.places], batch_size=2000
+                    v["amount"] = rules.line_amount(row["quantity"], row["unit_price"])
+                values.append(v)
+        insert_many(model, values)
+    insert_many(
+        Proposal.places.through, [{"proposal_id": r.proposal.pk, "region_id": g.pk} for r in rows for g in r.places]
     )
-    cited.objects.bulk_create(
-        [cited(proposal_id=r.proposal.pk, need_id=pk) for r in rows for pk, _t in r.needs], batch_size=2000
+    insert_many(
+        Proposal.cited_needs.through,
+        [{"proposal_id": r.proposal.pk, "need_id": pk} for r in rows for pk, _t in r.needs],
     )
 
 
 def _versions(ctx: Ctx, rows: list[Row], names: dict) -> None:
-    """A version per submission; before a correction the plan said less."""
+    """A version per submission, frozen as grants.services.proposals.snapshot keeps it."""
     versions = []
     for r in rows:
         data = snapshot(ctx, r, names) if r.submitted else None
         for n, at in enumerate(r.submitted, start=1):
-            if n < len(r.submitted):
-                first = {**data, "fields": {**data["fields"], "approach": r.proposal.approach.split("；")[0] + "。"}}
-                versions.append(ProposalVersion(proposal=r.proposal, number=n, data=first, submitted_at=at))
+            if n < len(r.submitted):  # before the correction the plan said less
+                v = {**data, "fields": {**data["fields"], "approach": r.proposal.approach.split("；")[0] + "。"}}
             else:
-                versions.append(ProposalVersion(proposal=r.proposal, number=n, data=data, submitted_at=at))
-            versions[-1].submitted_by_id = r.proposal.created_by_id
-    ProposalVersion.objects.bulk_create(versions, batch_size=500)
+                v = data
+            versions.append(
+                {"proposal_id": r.proposal.pk, "number": n, "data": v, "submitted_at": at}
+                | {"submitted_by_id": r.proposal.created_by_id}
+            )
+    insert_many(ProposalVersion, versions, batch=500)
+
+
+def number_all(calls) -> None:
+    """The 申报编号 of every submitted proposal without one, as grants.services.proposals
+    gives it (GY{year}-{call:03d}-{pk:05d}): one UPDATE per call."""
+    pk = Cast("id", CharField())
+    padded = Case(When(id__lt=100000, then=LPad(pk, 5, Value("0"))), default=pk)
+    for call in calls:
+        Proposal.objects.filter(call=call, number="", submitted_at__isnull=False).update(
+            number=Concat(Value(f"GY{call.year}-{call.pk:03d}-"), padded)
+        )
 
 
 def _history(ctx: Ctx, rows: list[Row]) -> None:

@@ -28,3 +28,11 @@ class UsernameOrMobileBackend(ModelBackend):
         if user.check_password(password) and self.user_can_authenticate(user):
             return user
         return None
+
+    def get_user(self, user_id):
+        # the region comes with the user: every scoped page reads it (one query fewer each)
+        try:
+            user = User._default_manager.select_related("region").get(pk=user_id)
+        except User.DoesNotExist:
+            return None
+        return user if self.user_can_authenticate(user) else None

@@ -214,7 +214,9 @@ class CallPageDocument(Orderable):
     """An attachment of a call's announcement: the 申报指南, the application templates."""
 
     page = ParentalKey("cms.CallPage", on_delete=models.CASCADE, related_name="documents")
-    document = models.ForeignKey("wagtaildocs.Document", verbose_name="文件", on_delete=models.CASCADE, related_name="+")
+    document = models.ForeignKey(
+        "wagtaildocs.Document", verbose_name="文件", on_delete=models.CASCADE, related_name="+"
+    )
     title = models.CharField("显示名称", max_length=100, blank=True, help_text="不填则使用文件的标题，如“申报指南”。")
 
     panels = [FieldPanel("document"), FieldPanel("title")]
@@ -238,7 +240,9 @@ class CallPage(Page):
         "grants.Call", verbose_name="项目征集", on_delete=models.PROTECT, related_name="page", editable=False
     )
     announcement = RichTextField(
-        "征集公告", blank=True, help_text="征集背景、申报要求、联系方式等。规则表、时间安排和申报入口由系统根据征集自动显示。"
+        "征集公告",
+        blank=True,
+        help_text="征集背景、申报要求、联系方式等。规则表、时间安排和申报入口由系统根据征集自动显示。",
     )
 
     content_panels = [

@@ -47,9 +47,7 @@ def action_groups(obj, user, *, bound: dict | None = None, initial: Callable | N
     posted back with errors (by key); `initial(action)` gives a fresh form's initial."""
     bound = bound or {}
     groups: dict[str, ActionGroup] = {}
-    for action in available_actions(obj, user):
-        if action.slug in exclude:
-            continue
+    for action in available_actions(obj, user, exclude=exclude):
         if action.key not in groups:
             form = bound.get(action.key) or action.make_form(initial=initial(action) if initial else None)
             groups[action.key] = ActionGroup(action.key, form, [])

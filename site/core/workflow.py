@@ -432,12 +432,17 @@ def model_actions(model: type) -> dict[str, Action]:
     return actions
 
 
-def available_actions(obj, user) -> list[Action]:
+def available_actions(obj, user, *, exclude=()) -> list[Action]:
     """What `user` may do with `obj` now: the transitions its state allows (conditions
     met) whose permission the user holds, and the extra actions that apply, in screen
-    order. No screen restates in which states an action exists."""
+    order; actions whose slug is in `exclude` are not even asked (no permission query).
+    No screen restates in which states an action exists."""
     return sorted(
-        (a for a in model_actions(type(obj)).values() if a.applies(obj) and a.permitted(obj, user)),
+        (
+            a
+            for a in model_actions(type(obj)).values()
+            if a.slug not in exclude and a.applies(obj) and a.permitted(obj, user)
+        ),
         key=lambda a: a.order,
     )
 

@@ -254,7 +254,9 @@ def spread(regions, call):
     rows = {
         "small": _bulk(call, 1, start=0, title="老宝贝助餐", grant_amount=Decimal("20000.00"), category=elderly),
         "big": _bulk(call, 1, start=1, title="小候鸟暑托", grant_amount=Decimal("90000.00"), category=children),
-        "returned": _bulk(call, 1, start=2, title="退回的项目", status=P.RETURNED, correction_deadline=timezone.localdate()),
+        "returned": _bulk(
+            call, 1, start=2, title="退回的项目", status=P.RETURNED, correction_deadline=timezone.localdate()
+        ),
         "community": _bulk(community_call, 1, start=3, title="社区微创投", org=filed, submitted_at=week_ago),
     }
     rows = {k: v[0] for k, v in rows.items()}
@@ -590,7 +592,9 @@ def test_an_overdue_correction_becomes_ineligible_and_the_applicant_is_told(clie
 
 def test_an_overdue_correction_is_flagged_before_the_task_has_run(client, call, manager):
     returned = proposal_at(call, P.RETURNED)
-    Proposal.objects.filter(pk=returned.pk).update(correction_deadline=timezone.localdate() - datetime.timedelta(days=1))
+    Proposal.objects.filter(pk=returned.pk).update(
+        correction_deadline=timezone.localdate() - datetime.timedelta(days=1)
+    )
     client.force_login(manager)
     assert _titles(client.get(LIST, {"overdue": "on"})) == [returned.title]
     assert "补正已逾期" in client.get(page_url(returned)).content.decode()
@@ -627,3 +631,40 @@ def _waiting(client):
     request = RequestFactory().get("/admin/")
     request.user = client.get("/admin/").wsgi_request.user
     return waiting_items(request)
+
+
+# ---- 三级联动 ------------------------------------------------------------------------------------------
+
+
+def test_a_recommended_proposal_shows_the_lower_call_its_score_and_status(client, regions):
+    from grants.services import linkage
+
+    upper = make_call(regions["fenghuang"], title="凤凰街道2026年公益创投项目征集")
+    lower = make_call(regions["fenghuang_c"], title="凤凰社区2026年微创投", next_round=upper)
+    original = proposal_at(lower, P.ELIGIBLE, title="海马爸比·亲子共读")
+    Proposal.objects.filter(pk=original.pk).update(score=Decimal("88.50"))
+    street = staff(Role.CALL_MANAGER, regions["fenghuang"])
+    client.force_login(street)
+    # the lower proposal's page offers the other stage's action beside the eligibility check
+    assert action_url(original, "recommend") in client.get(page_url(original)).content.decode()
+    recommendation = linkage.recommend(proposal=original, by=street, reason="社区评审第一名。")
+    leader = _leader(original)
+    copy = linkage.recommendation_accept(recommendation=recommendation, by=leader)
+    proposals.proposal_submit(proposal=copy, by=leader)
+
+    html = client.get(page_url(copy)).content.decode()
+
+    assert 'id="recommended"' in html and "由下级征集推荐" in html
+    assert "凤凰社区2026年微创投" in html and "88.50" in html and "资格审查通过" in html
+    assert f'href="{page_url(original)}"' in html
+
+
+def test_staff_open_the_pdf_of_a_proposal_in_scope(client, regions, manager, submitted):
+    url = reverse("grants_admin:proposal_pdf", args=[submitted.pk])
+    client.force_login(manager)
+    assert url in client.get(page_url(submitted)).content.decode()
+    response = client.get(url)
+    assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+    assert response.content.startswith(b"%PDF")
+    client.force_login(staff(Role.CALL_MANAGER, regions["gulou"]))
+    assert client.get(url).status_code == 404

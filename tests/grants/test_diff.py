@@ -28,10 +28,26 @@ def _version(**changes) -> dict:
             "cited_needs": ["独居老人午餐难"],
         },
         "budget_lines": [
-            {"category": "personnel", "item": "项目社工补贴", "unit": "月", "quantity": "10.00", "unit_price": "2000.00",
-             "source": "grant", "nature": "normal", "note": ""},
-            {"category": "activity", "item": "社区活动物料", "unit": "场", "quantity": "20.00", "unit_price": "2000.00",
-             "source": "grant", "nature": "normal", "note": ""},
+            {
+                "category": "personnel",
+                "item": "项目社工补贴",
+                "unit": "月",
+                "quantity": "10.00",
+                "unit_price": "2000.00",
+                "source": "grant",
+                "nature": "normal",
+                "note": "",
+            },
+            {
+                "category": "activity",
+                "item": "社区活动物料",
+                "unit": "场",
+                "quantity": "20.00",
+                "unit_price": "2000.00",
+                "source": "grant",
+                "nature": "normal",
+                "note": "",
+            },
         ],
         "activities": [{"name": "长者助餐", "month": "2026-04-01", "content": "午餐", "sessions": 200}],
         "team": [{"user": 1, "name": "王社工", "role": "项目负责人", "qualifications": "中级社工师"}],
@@ -63,7 +79,9 @@ def test_a_plain_field_reads_old_and_new():
 
 
 def test_lists_say_what_was_added_and_removed():
-    new = _version(fields__places=["湖北省鄂州市鄂城区凤凰街道凤凰社区"], fields__cited_needs=["独居老人午餐难", "助浴"])
+    new = _version(
+        fields__places=["湖北省鄂州市鄂城区凤凰街道凤凰社区"], fields__cited_needs=["独居老人午餐难", "助浴"]
+    )
     section = next(s for s in diff_versions(_version(), new).sections if s.key == "fields")
     places, needs = section.lists
     assert places.label == "实施地点" and places.added == ["湖北省鄂州市鄂城区凤凰街道凤凰社区"]
@@ -76,8 +94,16 @@ def test_budget_lines_changed_added_and_removed_row_by_row():
     new["budget_lines"][1]["unit_price"] = "1500.00"  # changed
     new["budget_lines"][0]["item"] = "项目社工劳务"  # renamed: the old row removed, a new one added
     new["budget_lines"].append(
-        {"category": "publicity", "item": "宣传折页", "unit": "份", "quantity": "500", "unit_price": "1.20",
-         "source": "self", "nature": "normal", "note": "印刷"}
+        {
+            "category": "publicity",
+            "item": "宣传折页",
+            "unit": "份",
+            "quantity": "500",
+            "unit_price": "1.20",
+            "source": "self",
+            "nature": "normal",
+            "note": "印刷",
+        }
     )
     section = next(s for s in diff_versions(_version(), new).sections if s.key == "budget_lines")
     by_kind = {(r.kind, r.name): r for r in section.rows}

@@ -17,6 +17,7 @@ from grants.models import (
     Proposal,
     ProposalAttachment,
     ProposalStatus,
+    ProposalVersion,
     Recommendation,
     RecommendationState,
 )
@@ -189,6 +190,14 @@ def test_accepting_copies_every_answer_and_line_and_the_applicant_retypes_nothin
     assert context["lower"] == eligible and context["lower_call"] == lower
     assert (context["score"], context["status"], context["reason"]) == (Decimal("88.50"), P.ELIGIBLE, REASON)
     assert recommendation_context(eligible) is None
+
+
+def test_every_column_of_a_proposal_is_either_copied_or_said_not_to_be():
+    """A field added to Proposal later must be placed in one list or the other."""
+    columns = {f.name for f in Proposal._meta.concrete_fields}
+    assert columns == set(linkage.COPIED_FIELDS) | set(linkage.NOT_COPIED)
+    tables = {r.related_model for r in Proposal._meta.related_objects}
+    assert tables - {Proposal, Recommendation} == {*linkage.COPIED_TABLES, ProposalAttachment, ProposalVersion}
 
 
 def test_only_the_leader_or_contact_answers_and_only_once(regions, eligible, manager):

@@ -181,7 +181,12 @@ def test_accept_tags_the_call_and_category_and_tells_a_submitter_with_an_account
     need = submit(community(regions), by=user)
     svc.need_accept(need=need, by=manager, category=area, call=call, reason="情况属实。")
     need.refresh_from_db()
-    assert (need.status, need.call, need.category, need.status_reason) == (NeedStatus.ACCEPTED, call, area, "情况属实。")
+    assert (need.status, need.call, need.category, need.status_reason) == (
+        NeedStatus.ACCEPTED,
+        call,
+        area,
+        "情况属实。",
+    )
     assert need.moderated_at is not None
     assert StateLog.objects.for_(need).last().by == manager
     notice = Notification.objects.get(recipient=user)
@@ -265,7 +270,11 @@ def test_merge_is_refused_into_itself_a_need_not_accepted_or_another_region(regi
     far_manager = staff(Role.CALL_MANAGER, regions["huarong"])
     far = submit(community(regions, "huarong_town"))
     svc.need_accept(need=far, by=far_manager, category=area)
-    for into, message in [(need, "不能合并到需求本身"), (waiting, "只能合并到已采纳的需求"), (far, "不在您负责的区域内")]:
+    for into, message in [
+        (need, "不能合并到需求本身"),
+        (waiting, "只能合并到已采纳的需求"),
+        (far, "不在您负责的区域内"),
+    ]:
         with pytest.raises(ValidationError) as exc:
             svc.need_merge(need=need, by=manager, into=into)
         assert message in exc.value.message_dict["into"][0]
@@ -334,10 +343,12 @@ def test_the_staff_need_page_shows_everything_and_the_duplicates(client, regions
 
 def test_accept_and_merge_from_the_staff_page(client, regions, manager, area):
     call = make_call(regions["fenghuang"], status=CallStatus.NEEDS)
+    city = make_call(regions["city"], status=CallStatus.NEEDS, title="鄂州市市级公益创投")
     target = submit(community(regions), title="独居老人午餐没人做")
     client.force_login(manager)
     page = client.get(f"/admin/grants/needs/{target.pk}/").content.decode()
-    assert call.title in page  # the call is a choice
+    assert call.title in page and f'value="{call.pk}"' in page  # the call is a choice
+    assert city.title not in page  # above the moderator's scope: not offered
     response = client.post(
         f"/admin/grants/needs/{target.pk}/accept/",
         {"accept-call": call.pk, "accept-category": area.pk, "accept-reason": ""},
@@ -348,7 +359,7 @@ def test_accept_and_merge_from_the_staff_page(client, regions, manager, area):
 
     dup = submit(community(regions), title="独居老人午饭没人做")
     page = client.get(f"/admin/grants/needs/{dup.pk}/").content.decode()
-    assert re.search(r"独居老人午餐没人做（凤凰社区，同类需求1条，疑似重复\d+%）", page)
+    assert re.search(r"独居老人午餐没人做（凤凰社区，同类1条，疑似重复\d+%）", page)
     assert client.post(f"/admin/grants/needs/{dup.pk}/merge/", {"merge-into": target.pk}).status_code == 302
     target.refresh_from_db()
     assert target.supporters == 2

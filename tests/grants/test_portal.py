@@ -255,54 +255,53 @@ def _line(category="activity", item="社区活动物料", quantity="1", unit_pri
     }
 
 
-@pytest.mark.parametrize(
-    "rows, field, message",
-    [
-        (
-            [_line(unit_price="5000"), _line(unit_price="5000", source="self")],
-            "grant_amount",
-            "申请资助金额为5,000.00元，低于本次征集的单个项目最低资助10,000.00元。",
-        ),
-        (
-            [_line(unit_price="150000"), _line(unit_price="150000", source="self")],
-            "grant_amount",
-            "申请资助金额为150,000.00元，超过本次征集的单个项目最高资助100,000.00元。",
-        ),
-        (
-            [_line(unit_price="70000"), _line(unit_price="30000", source="self")],
-            "grant_share",
-            "申请资助金额占总预算的70.00%，超过本次征集规定的60.00%；请增加自筹资金或减少申请金额。",
-        ),
-        (
-            [
-                _line("personnel", "项目社工补贴", unit_price="40000"),
-                _line(unit_price="20000"),
-                _line(unit_price="40000", source="self"),
-            ],
-            "personnel_share",
-            "人员费用占总预算的40.00%，超过本次征集规定的30.00%。",
-        ),
-        (
-            [
-                _line(unit_price="50000"),
-                _line(item="投影仪", unit_price="10000", nature="fixed_asset"),
-                _line(unit_price="40000", source="self"),
-            ],
-            "budget",
-            "预算第2行“投影仪”属于固定资产购置，本次征集不得列支。",
-        ),
-        (
-            [
-                _line(unit_price="50000"),
-                _line(item="慰问金", unit_price="10000", nature="cash"),
-                _line(unit_price="40000", source="self"),
-            ],
-            "budget",
-            "预算第2行“慰问金”属于现金或等价物发放，本次征集不得列支。",
-        ),
-    ],
-    ids=["grant-below-min", "grant-above-max", "grant-share", "personnel-share", "fixed-asset", "cash"],
-)
+def _lines(*specs):
+    """Budget rows from "category:price[:source[:nature[:item]]]", one unit each."""
+    rows = []
+    for spec in specs:
+        parts = spec.split(":")
+        source = parts[2] if len(parts) > 2 else "grant"
+        nature = parts[3] if len(parts) > 3 else "normal"
+        item = parts[4] if len(parts) > 4 else "社区活动物料"
+        rows.append(_line(parts[0], item, unit_price=parts[1], source=source, nature=nature))
+    return rows
+
+
+RULES = {
+    "grant-below-min": (
+        _lines("activity:5000", "activity:5000:self"),
+        "grant_amount",
+        "申请资助金额为5,000.00元，低于本次征集的单个项目最低资助10,000.00元。",
+    ),
+    "grant-above-max": (
+        _lines("activity:150000", "activity:150000:self"),
+        "grant_amount",
+        "申请资助金额为150,000.00元，超过本次征集的单个项目最高资助100,000.00元。",
+    ),
+    "grant-share": (
+        _lines("activity:70000", "activity:30000:self"),
+        "grant_share",
+        "申请资助金额占总预算的70.00%，超过本次征集规定的60.00%；请增加自筹资金或减少申请金额。",
+    ),
+    "personnel-share": (
+        _lines("personnel:40000", "activity:20000", "activity:40000:self"),
+        "personnel_share",
+        "人员费用占总预算的40.00%，超过本次征集规定的30.00%。",
+    ),
+    "fixed-asset": (
+        _lines("activity:50000", "activity:10000:grant:fixed_asset:投影仪", "activity:40000:self"),
+        "budget",
+        "预算第2行“投影仪”属于固定资产购置，本次征集不得列支。",
+    ),
+    "cash": (
+        _lines("activity:50000", "activity:10000:grant:cash:慰问金", "activity:40000:self"),
+        "budget",
+        "预算第2行“慰问金”属于现金或等价物发放，本次征集不得列支。",
+    ),
+}
+
+
+@pytest.mark.parametrize("rows, field, message", RULES.values(), ids=RULES.keys())
 def test_each_budget_rule_is_shown_at_its_field_and_the_draft_still_saves(client, draft, rows, field, message):
     proposal, leader = draft
     client.force_login(leader)
@@ -332,13 +331,16 @@ def test_the_budget_totals_are_computed_never_typed(client, draft):
         Decimal("9999.99"),
     )
     html = page(client, proposal)
-    assert "¥10,000.00" in within(html, "budget-totals") and "99.99%" in within(html, "budget-totals")
+    totals = within(html, "budget-totals")
+    assert "¥10,000.00" in totals and "¥9,999.99" in totals and "¥0.01" in totals
     assert 'name="budget_total"' not in html and 'name="grant_amount"' not in html
     # a price with three decimals is not stored: the form says so at the field and keeps it
     response = post_budget(client, proposal, [_line(unit_price="10.005")])
     assert response.status_code == 400
-    assert 'value="10.005"' in within(response.content.decode(), "section-budget") or "10.005" in response.content.decode()
-    assert "小数点后不超过 2 位" in within(response.content.decode(), "section-budget")
+    assert (
+        'value="10.005"' in within(response.content.decode(), "section-budget") or "10.005" in response.content.decode()
+    )
+    assert "单价（元）最多保留两位小数。" in within(response.content.decode(), "section-budget")
 
 
 def test_dates_outside_the_implementation_period_are_shown_at_the_dates(client, draft):
@@ -493,7 +495,7 @@ def test_a_returned_proposal_shows_the_reason_and_deadline_and_is_resubmitted(cl
     proposal.refresh_from_db()
     assert proposal.status == P.SUBMITTED and proposal.versions.count() == 2
     assert proposal.versions.last().data["fields"]["title"].endswith("（修改稿）")
-    assert "修改后重新提交" in within(page(client, proposal), "history")
+    assert "退回修改 → 已提交（待资格审查）" in " ".join(within(page(client, proposal), "history").split())
 
 
 def test_a_resubmission_after_the_deadline_is_refused(client, call):
@@ -531,7 +533,9 @@ def test_anonymous_visitors_are_sent_to_log_in_and_come_back(client, draft):
         response = client.get(url)
         assert response.status_code == 302 and response["Location"].startswith(reverse("accounts:login")), url
     response = client.post(save_url(proposal, "basic"), {"revision": "0", "title": "x"})
-    assert response.status_code == 302 and f"next={edit_url(proposal)}".replace("/", "%2F") in response["Location"]
+    assert (
+        response.status_code == 302 and response["Location"] == f"{reverse('accounts:login')}?next={edit_url(proposal)}"
+    )
 
 
 def test_another_organisations_member_gets_404_everywhere(client, draft):
@@ -576,51 +580,6 @@ def test_a_finance_member_sees_the_proposal_but_cannot_change_it(client, draft):
     )
     proposal.refresh_from_db()
     assert proposal.title != "财务改的" and proposal.status == P.DRAFT
-
-
-# ---- the tables, attachments ---------------------------------------------------------------------------
-
-
-def test_team_members_are_picked_and_their_name_comes_from_the_account(client, draft):
-    proposal, leader = draft
-    client.force_login(leader)
-    html = page(client, proposal)
-    assert f'<option value="{leader.pk}"' in html and str(leader) in within(html, "section-team")
-    proposal.refresh_from_db()
-    rows = [
-        {"member": leader.pk, "name": "随便写的", "role": "项目负责人", "qualifications": "中级社工师"},
-        {"member": "", "name": "王社工", "role": "督导", "qualifications": ""},
-        {"member": "", "name": "", "role": "志愿者", "qualifications": ""},
-    ]
-    response = client.post(save_url(proposal, "team"), rows_post("team", rows, proposal.revision))
-    assert response.status_code == 400  # the third row names nobody
-    assert "请选择组织成员，或填写组织外人员的姓名" in response.content.decode()
-    response = client.post(save_url(proposal, "team"), rows_post("team", rows[:2], proposal.revision))
-    assert response.status_code == 302
-    team = list(proposal.team.order_by("position"))
-    assert [(t.user, t.name) for t in team] == [(leader, str(leader)), (None, "王社工")]
-
-
-def test_attachments_are_uploaded_downloaded_and_deleted_by_the_organisation(client, draft):
-    proposal, leader = draft
-    client.force_login(leader)
-    response = client.post(
-        reverse("grants:attachment_upload", args=[proposal.pk]), {"kind": "budget", "file": pdf_upload("预算说明.pdf")}
-    )
-    assert response.status_code == 302
-    attachment = proposal.attachments.get()
-    assert attachment.original_name == "预算说明.pdf" and "预算说明.pdf" in within(
-        page(client, proposal), "section-attachments"
-    )
-    download = client.get(reverse("grants:attachment", args=[proposal.pk, attachment.pk]))
-    assert download.status_code == 200 and b"".join(download.streaming_content).startswith(b"%PDF")
-    bad = client.post(
-        reverse("grants:attachment_upload", args=[proposal.pk]),
-        {"kind": "other", "file": pdf_upload("假的.pdf", b"not a pdf at all")},
-    )
-    assert bad.status_code == 400 and "实际内容不是允许的类型" in bad.content.decode()
-    client.post(reverse("grants:attachment_delete", args=[proposal.pk, attachment.pk]))
-    assert not proposal.attachments.exists()
 
 
 # ---- my proposals, the /me/ panel ----------------------------------------------------------------------
@@ -679,4 +638,4 @@ def test_the_edit_page_costs_the_same_with_3_or_30_lines_in_every_table(client, 
     )
     many = page_queries(client, url)
     assert many == few, (few, many)
-    assert many <= 45
+    assert many <= 30

@@ -23,7 +23,9 @@ class Command(BaseCommand):
         result = seed_volume(proposals, seed=seed, say=self.stdout.write)
         seconds, added = result["seconds"], result["added"]
         if result["total"] == result["have"]:
-            self.stdout.write(self.style.SUCCESS(f"批量征集已有 {result['have']} 个申报项目，无需补充（{seconds['total']:.1f} 秒）。"))
+            self.stdout.write(
+                self.style.SUCCESS(f"批量征集已有 {result['have']} 个申报项目，无需补充（{seconds['total']:.1f} 秒）。")
+            )
             return
         self.stdout.write(
             self.style.SUCCESS(

@@ -15,7 +15,8 @@
     });
     total = total / 100;
     out.textContent = String(total);
-    out.classList.toggle("gy-rows__sum--off", total !== parseFloat(box.dataset.rowsSumTarget));
+    var off = box.querySelector("[data-rows-sum-off]");
+    if (off) off.hidden = total === parseFloat(box.dataset.rowsSumTarget);
   }
 
   function add(box) {

@@ -296,12 +296,11 @@
   function setState(section, kind, text) {
     var el = $("[data-state]", bySection[section]);
     if (el) { el.className = "pp-state small " + kind; el.textContent = text; }
-    var status = document.getElementById("save-status");
-    if (status) {
-      var dirty = Object.keys(state).filter(function (s) { return state[s].dirty; });
+    var dirty = Object.keys(state).filter(function (s) { return state[s].dirty; });
+    $$("[data-save-status]").forEach(function (status) {
       status.textContent = kind === "saving" ? "正在保存…" :
         dirty.length ? "有未保存的修改（已暂存在本浏览器）" : text;
-    }
+    });
   }
 
   function banner(id, html) {
@@ -411,6 +410,8 @@
     });
     setState(section, st.dirty ? "dirty" : "saved", st.dirty ? "有未保存的修改" : json.message);
     showServerProblems(json.problems || {});
+    var title = section === "basic" && $("input[name='title']", form);
+    if (title && title.value.trim()) $$(".pp-title").forEach(function (h) { h.textContent = title.value.trim(); });
     if (state.budget && state.budget.dirty) recalc(true);
     return true;
   }
@@ -481,16 +482,17 @@
         var t = new Date(p[1].at);
         return "“" + label(p[0]) + "”（暂存于 " + t.getHours() + ":" + String(t.getMinutes()).padStart(2, "0") + "）";
       }).join("、");
-      var el = banner("restore-banner", "本浏览器中暂存有未保存的内容：" + escapeHtml(list) +
+      var el = banner("kept-banner", "本浏览器中暂存有未保存的内容：" + escapeHtml(list) +
         "。这份申报书之后已在其他窗口或设备上保存过，恢复会用暂存的内容替换这些部分现在的内容。" +
         ' <button type="button" class="btn btn-small" id="restore-kept">恢复并保存暂存的内容</button>' +
         ' <button type="button" class="btn btn-small ghost" id="drop-kept">不恢复，删除暂存</button>');
       $("#restore-kept", el).addEventListener("click", function () {
         behind.forEach(function (p) { fill(bySection[p[0]], p[1].data); state[p[0]].dirty = false; markDirty(p[0]); queueSave(p[0], true); });
+        banner("kept-banner", "");
         banner("restore-banner", "已恢复暂存的内容，正在保存。");
         recalc(true);
       });
-      $("#drop-kept", el).addEventListener("click", function () { behind.forEach(function (p) { forget(p[0]); }); banner("restore-banner", ""); });
+      $("#drop-kept", el).addEventListener("click", function () { behind.forEach(function (p) { forget(p[0]); }); banner("kept-banner", ""); });
     }
     if (current.length || behind.length) recalc(true);
   }

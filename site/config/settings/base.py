@@ -127,6 +127,8 @@ AXES_VERBOSE = False
 LOGIN_IP_FAILURE_LIMIT = int(os.environ.get("LOGIN_IP_FAILURE_LIMIT", "30"))
 # sign-up attempts per address per hour
 SIGNUP_IP_LIMIT = int(os.environ.get("SIGNUP_IP_LIMIT", "20"))
+# Community needs (民呼我应) one address may submit per hour.
+NEEDS_SUBMIT_IP_LIMIT = int(os.environ.get("NEEDS_SUBMIT_IP_LIMIT", "5"))
 # Addresses (or CIDR ranges) of reverse proxies whose X-Forwarded-For is believed. Empty:
 # the direct peer is the client (runserver). production.py trusts the local nginx.
 TRUSTED_PROXIES = [p for p in os.environ.get("TRUSTED_PROXIES", "").split(",") if p.strip()]
