@@ -116,8 +116,10 @@ def test_rows_are_what_the_services_would_have_left():
     assert set(proposal_problems(submitted)) <= {"organisation"}
 
 
-def _largest(qs):
-    return qs.annotate(n=Count("budget_lines") + Count("activities")).order_by("-n", "pk").first()
+def _ends(qs):
+    """The proposals of `qs` with the fewest and the most rows of their own."""
+    qs = qs.annotate(n=Count("budget_lines", distinct=True) + Count("activities", distinct=True)).order_by("n", "pk")
+    return qs.first(), qs.last()
 
 
 def test_the_staff_list_and_the_proposal_page_cost_the_same_at_10_and_1000_proposals(client):
@@ -140,3 +142,10 @@ def test_the_staff_list_and_the_proposal_page_cost_the_same_at_10_and_1000_propo
     assert with_thousand[:-1] == with_ten
     assert with_thousand[-1] == with_thousand[0]  # a later page costs what the first does
     assert max(with_thousand) <= 15, dict(zip(urls + ["p=3"], with_thousand, strict=True))
+    # nor does a proposal's page grow with its own rows (budget lines, activities, versions)
+    for level in (CallLevel.CITY, CallLevel.STREET):
+        for versions in (1, 2):
+            qs = volume_proposals().filter(status=P.ELIGIBLE, call__level=level)
+            qs = qs.annotate(v=Count("versions", distinct=True)).filter(v=versions)
+            small, big = _ends(qs)
+            assert page_queries(client, f"{LIST}{small.pk}/") == page_queries(client, f"{LIST}{big.pk}/")
