@@ -6,19 +6,20 @@ days (the incubation demo's clock). Idempotent: a call that exists is left as it
 
 import datetime
 import random
+from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 
-from dateutil.relativedelta import relativedelta
 from django.db import transaction
 from django.utils import timezone
 from wagtail import hooks
 
 from core.dates import chinese_date
-from incubator.demo import _on
+from incubator.demo import _on as _incubator_clock
 
 from . import rules
-from .volume.base import short
+from .volume.base import short, walk
+from .volume.calls import call_path, timeline
 from .volume.words import (
     INELIGIBLE_REASONS,
     RETURN_REASONS,
@@ -238,7 +239,7 @@ CALLS = (
         "echeng_minzheng",
         "fenghuang_jidi",
         (500_000, 10_000, 100_000),
-        -38,
+        -33,
         "closed",
         "凤凰街道社区微公益项目，优先回应澜湖、江城、雷山社区居民提出的需求。",
         needs=STREET_NEEDS,
@@ -269,36 +270,21 @@ CALLS = (
 )
 
 
-def _timeline(apply_from: datetime.date) -> dict:
-    d = datetime.timedelta
-    publicity_until = apply_from + d(71)
-    implement_from = (publicity_until + relativedelta(months=1)).replace(day=1)
-    return {
-        "needs_from": apply_from - d(35),
-        "needs_until": apply_from - d(1),
-        "apply_from": apply_from,
-        "apply_until": apply_from + d(29),
-        "eligibility_until": apply_from + d(42),
-        "review_from": apply_from + d(43),
-        "review_until": apply_from + d(60),
-        "publicity_from": apply_from + d(65),
-        "publicity_until": publicity_until,
-        "implement_from": implement_from,
-        "implement_until": implement_from + relativedelta(months=12) - d(1),
-    }
+@contextmanager
+def _on(day: datetime.date):
+    """The incubation demo's clock (the services run as if it were `day`, 10:00), and the
+    versions written meanwhile carry that moment too (their default read the real clock)."""
+    from django.db.models import Max
+
+    from grants.models import ProposalVersion
+
+    last = ProposalVersion.objects.aggregate(m=Max("pk"))["m"] or 0
+    with _incubator_clock(day):
+        yield
+        moment = timezone.now()
+    ProposalVersion.objects.filter(pk__gt=last).update(submitted_at=moment)
 
 
-# the transitions taking a call to each stage, and the timeline date (plus days) each runs on
-CALL_PATH = [
-    ("start_needs", "needs_from", 0, "needs"),
-    ("open_applications", "apply_from", 0, "open"),
-    ("close_applications", "apply_until", 1, "closed"),
-    ("start_review", "review_from", 0, "reviewing"),
-    ("publicise", "publicity_from", 0, "publicising"),
-    ("decide", "publicity_until", 1, "decided"),
-    ("start_implementation", "implement_from", 0, "implementing"),
-    ("finish", "implement_until", 1, "finished"),
-]
 ANNOUNCEMENT = (
     "<p>{summary}</p><p>申报单位登录本平台，在征集页面点击“立即申报”在线填写申报书，组织资料自动带入，无需重复填写。"
     "申报截止日期为{until}，逾期不再受理。</p><p>咨询电话：0711-3206188（{organiser}）</p>"
@@ -343,7 +329,7 @@ class _Demo:
         from accounts.models import Region
 
         manager = self.users[spec.manager]
-        t = _timeline(self.today + datetime.timedelta(days=spec.apply_from))
+        t = timeline(self.today + datetime.timedelta(days=spec.apply_from))
         upper = self.calls.get(spec.next_round) if spec.next_round else None
         data = {
             "title": title,
@@ -364,10 +350,8 @@ class _Demo:
         self.calls[spec.title] = call
         self.made["calls"] += 1
         needs = []
-        for name, date, after, stage in CALL_PATH:
-            day = t[date] + datetime.timedelta(days=after)
-            if day > self.today:
-                break
+        path = call_path(t, self.today)  # the steps its timeline has reached, each on its day
+        for (name, day), (_name, _source, stage) in zip(path, walk(Call, [n for n, _d in path]), strict=True):
             with _on(day):
                 call_services.call_transition(call=call, by=manager, name=name)
             if stage == "needs":
@@ -427,11 +411,11 @@ class _Demo:
         if p.org:
             return next((o for o in self.orgs if o.email.startswith(f"{p.org}@") and fits(o)), None)
         local = [o for o in self.orgs if call.region.contains(o.region)]
-        for pool in (local, self.orgs):
-            for o in pool:
-                if any(a.code == p.code for a in o.service_areas.all()) and fits(o):
+        for pool in (local, self.orgs):  # a local organisation of the field, else any local one, …
+            for o in sorted(pool, key=lambda o: not any(a.code == p.code for a in o.service_areas.all())):
+                if fits(o):
                     return o
-        return next((o for o in local + self.orgs if fits(o)), None)
+        return None
 
     def proposals(self, spec, call, t, needs):
         from grants.services import proposals as services
@@ -532,8 +516,8 @@ class _Demo:
                 f"{proposal.approach}每场活动安排在社区党群服务中心，每周三下午两点开展，活动前一周在居民群发布通知。"
             )
             kpis = [
-                dict(k, method=f"{k['method']}；每季度电话回访服务对象")
-                for k in kpi_rows(random.Random(p.title), theme(p.code), proposal.beneficiaries_direct or 60)
+                {"indicator": k.indicator, "target": k.target, "unit": k.unit, "method": f"{k.method}；每季度电话回访"}
+                for k in proposal.kpis.all()
             ]
             proposal = services.proposal_save(
                 proposal=proposal, by=leader, revision=proposal.revision, fields={"approach": approach}, kpis=kpis

@@ -86,6 +86,37 @@ def demo_pdf(title: str, org_name: str) -> bytes:
     return render_pdf("orgs/pdf/demo_document.html", {"title": title, "org_name": org_name, "issuer": "鄂州市民政局"})
 
 
+SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘蒋蔡余杜叶程苏魏吕丁沈姚卢"
+GIVEN_NAMES = [
+    "秀英",
+    "建华",
+    "丽娟",
+    "志强",
+    "海燕",
+    "红梅",
+    "国平",
+    "晓东",
+    "玉兰",
+    "文静",
+    "春生",
+    "淑珍",
+    "德明",
+    "卫东",
+    "美玲",
+    "慧敏",
+    "振华",
+    "桂芳",
+    "永刚",
+    "雪梅",
+    "子涵",
+]
+
+
+def person_name(i: int) -> str:
+    """A realistic name for the i-th demo person (the same every run)."""
+    return SURNAMES[(i * 7) % len(SURNAMES)] + GIVEN_NAMES[(i * 5) % len(GIVEN_NAMES)]
+
+
 @transaction.atomic
 def seed_organisations() -> list[tuple[str, str, str]]:
     rng = random.Random(420700)
@@ -105,7 +136,7 @@ def seed_organisations() -> list[tuple[str, str, str]]:
         name = f"鄂州市{place}{prefix}{theme}{SUFFIX[org_type]}"
         if Organisation.objects.filter(name=name).exists():
             continue
-        leader = showcase if i in (1, 31, 36) else _user(f"org{i:02d}", f"负责人{i:02d}", f"1370001{i:04d}")
+        leader = showcase if i in (1, 31, 36) else _user(f"org{i:02d}", person_name(i), f"1370001{i:04d}")
         district_code = region.code[:6]
         data = {
             "name": name,
@@ -131,7 +162,7 @@ def seed_organisations() -> list[tuple[str, str, str]]:
         }
         org = services.organisation_create(user=leader, data=data, service_areas=[areas[area]])
         if i % 4 == 0:
-            member = _user(f"org{i:02d}cw", f"财务{i:02d}", f"1370002{i:04d}")
+            member = _user(f"org{i:02d}cw", person_name(i + 50), f"1370002{i:04d}")
             Membership.objects.get_or_create(organisation=org, user=member, defaults={"role": Membership.Role.FINANCE})
         if target == "draft":
             continue

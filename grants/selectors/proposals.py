@@ -8,14 +8,14 @@ staff of a street see the proposals to its calls and to the calls of its communi
 
 import datetime
 
-from django.db.models import Count, Min, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, Min, OuterRef, Prefetch, Q, QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from accounts.selectors import scope
 
 from ..eligibility import may_apply
-from ..models import Proposal, ProposalAttachment, ProposalStatus, ProposalVersion
+from ..models import Proposal, ProposalAttachment, ProposalStatus, ProposalVersion, Recommendation
 
 P = ProposalStatus
 SCOPE_FIELD = "call__region"
@@ -47,6 +47,12 @@ def proposal_for_staff(user, pk) -> Proposal:
             # what orgs.selectors.eligibility reads (the grades only when a call asks for one)
             "organisation__list_entries",
             "organisation__inspections",
+        )
+    )
+    # whether it was already recommended to its call's next round (the 推荐 action asks)
+    qs = qs.annotate(
+        already_recommended=Exists(
+            Recommendation.objects.filter(proposal=OuterRef("pk"), to_call_id=OuterRef("call__next_round_id"))
         )
     )
     return get_object_or_404(qs, pk=pk)

@@ -115,8 +115,16 @@ def recommendable(proposal: Proposal) -> bool:
     return (
         proposal.status not in NOT_YET_RECOMMENDABLE
         and bool(call.next_round_id)
-        and not proposal.recommendations.filter(to_call_id=call.next_round_id).exists()
+        and not _already_recommended(proposal, call.next_round_id)
     )
+
+
+def _already_recommended(proposal: Proposal, to_call_id) -> bool:
+    # the staff page's selector annotates it (grants.selectors.proposals.proposal_for_staff)
+    known = getattr(proposal, "already_recommended", None)
+    if known is not None:
+        return known
+    return proposal.recommendations.filter(to_call_id=to_call_id).exists()
 
 
 def _upper_managers(call):

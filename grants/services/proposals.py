@@ -242,7 +242,9 @@ def proposal_problems(proposal: Proposal, *, on: datetime.date | None = None) ->
         errors.setdefault("kpis", []).append("请至少填写一项绩效指标。")
     if not proposal.team.exists():
         errors.setdefault("team", []).append("请至少填写一名项目团队成员。")
-    verdict = may_apply(call, proposal.organisation, on=on, proposal=proposal)
+    # whether the call still takes applications is the submit service's own check (a
+    # proposal returned for correction is resubmitted after the close)
+    verdict = may_apply(call, proposal.organisation, on=on, proposal=proposal, check_period=False)
     if not verdict:
         errors.setdefault("organisation", []).extend(verdict.reasons)
     return errors

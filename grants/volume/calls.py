@@ -133,10 +133,11 @@ def _call(ctx, k, region, year, t, upper, status) -> Call:
     pool, low, high = MONEY[k]
     call = Call(
         title={
-            "city": f"{place}{year}年公益创投项目征集",
+            # worded apart from the demo's calls, which may share the database
+            "city": f"{place}{year}年“三社联动”公益创投项目征集",
             "district": f"{place}{year}年社区公益创投项目征集",
-            "street": f"{brief}{year}年“微公益”创投项目征集",
-        }.get(k, f"{place}{year}年社区微创投项目征集"),
+            "street": f"{brief}{year}年“邻里守望”公益微创投项目征集",
+        }.get(k, f"{place}{year}年“民呼我应”微心愿项目征集"),
         year=year,
         level={"street": CallLevel.STREET, "community": CallLevel.COMMUNITY}.get(k, CallLevel.CITY),
         region=region,

@@ -78,7 +78,7 @@ ORG_PATHS["verified"] = ("submit", "verify")
 
 def ensure_organisations(ctx: Ctx, target: int) -> list[Organisation]:
     """Volume organisations up to `target`; returns the verified ones (who apply), each
-    with `leader_id`."""
+    with `leader_id` and `area_code` (its service area)."""
     mine = Organisation.objects.filter(email__endswith=f"@{VOLUME_DOMAIN}")
     missing = target - mine.count()
     if missing > 0:
@@ -88,9 +88,14 @@ def ensure_organisations(ctx: Ctx, target: int) -> list[Organisation]:
             "organisation_id", "user_id"
         )
     )
+    areas = dict(
+        Organisation.service_areas.through.objects.filter(organisation__in=mine).values_list(
+            "organisation_id", "servicearea__code"
+        )
+    )
     orgs = list(mine.filter(status="verified").select_related("region").order_by("pk"))
     for org in orgs:
-        org.leader_id = leaders[org.pk]
+        org.leader_id, org.area_code = leaders[org.pk], areas.get(org.pk)
     return orgs
 
 

@@ -138,7 +138,8 @@ def plan(ctx: Ctx, call: Call, org, days: Days, needs: list, areas: dict, codes:
     }
     steps = walk(Proposal, pick(rng, paths))
     names = [s[0] for s in steps]
-    code = rng.choice(sorted(codes) or sorted(areas))
+    # mostly in the organisation's own field
+    code = org.area_code if org.area_code in codes and rng.random() < 0.85 else rng.choice(sorted(codes or areas))
     th, place = theme(code), short(call.region.name)
     texts = proposal_fields(rng, th, place)
     if status == P.DRAFT and rng.random() < 0.35:  # a draft still being written

@@ -166,6 +166,8 @@ def test_apply_now_is_offered_only_while_applications_are_open(client, site_page
     assert f'<a class="btn" href="{start}">立即申报</a>' in html and "申报截止：" in html
     needs = client.get(pages[S.NEEDS].url).content.decode()
     assert "立即申报" not in needs and "申报将于" in needs and "需求征集正在进行" in needs
+    ask = f'href="/needs/new/?call={pages[S.NEEDS].call_id}">我要提需求</a>'
+    assert ask in needs and "我要提需求" not in html  # residents are asked only while needs are collected
     closed = client.get(pages[S.CLOSED].url).content.decode()
     assert "立即申报" not in closed and "本次征集已截止申报" in closed
     # open, but its window not begun: not yet

@@ -232,3 +232,14 @@ def test_call_status_gates_applications(regions):
     with pytest.raises(ValidationError) as exc:
         proposals.proposal_start(call=call, organisation=org, by=leader)
     assert "不在申报期" in exc.value.messages[-1]
+
+
+def test_a_returned_proposal_is_resubmitted_after_the_call_closed(regions):
+    call = make_call()
+    p = proposal_at(call, status=P.RETURNED)
+    leader = p.organisation.memberships.first().user
+    run_transition(call, "close_applications", by=None)
+    p = Proposal.objects.get(pk=p.pk)
+    assert "organisation" not in proposals.proposal_problems(p)
+    proposals.proposal_submit(proposal=p, by=leader)
+    assert Proposal.objects.get(pk=p.pk).status == P.SUBMITTED

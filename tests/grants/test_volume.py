@@ -56,7 +56,11 @@ def test_every_status_consistent_budgets_and_a_top_up_on_the_demo():
         totals = rules.budget_totals(lines)
         assert 3 <= len(lines) <= 8, p
         assert p.budget_total == sum(line.amount for line in lines) == totals.total, p
-        assert (p.grant_amount, p.self_funded, p.personnel_amount) == (totals.grant, totals.self_funded, totals.personnel)
+        assert (p.grant_amount, p.self_funded, p.personnel_amount) == (
+            totals.grant,
+            totals.self_funded,
+            totals.personnel,
+        )
         assert p.grant_share is not None and 0 < p.grant_share <= 100, p
         if p.status != P.DRAFT:  # what was submitted kept the call's money rules
             assert not rules.budget_problems(p.call, totals, lines), p
@@ -148,4 +152,5 @@ def test_the_staff_list_and_the_proposal_page_cost_the_same_at_10_and_1000_propo
             qs = volume_proposals().filter(status=P.ELIGIBLE, call__level=level)
             qs = qs.annotate(v=Count("versions", distinct=True)).filter(v=versions)
             small, big = _ends(qs)
-            assert page_queries(client, f"{LIST}{small.pk}/") == page_queries(client, f"{LIST}{big.pk}/")
+            # a street call has a next round: the 推荐 action is offered, within the same limit
+            assert page_queries(client, f"{LIST}{small.pk}/") == page_queries(client, f"{LIST}{big.pk}/") <= 15
