@@ -65,9 +65,29 @@ class LoadedChoicesMixin:
         raise ValidationError(self.error_messages["invalid_choice"], code="invalid_choice", params={"value": value})
 
 
+class _CallOption:
+    """A call as the filter offers it: its key and label, no model instance (a Call is
+    an FSM model, costly to load by the hundred for a list of options)."""
+
+    __slots__ = ("pk", "label")
+
+    def __init__(self, pk, year, title):
+        self.pk, self.label = pk, f"{year}年 · {title}"
+
+
 class CallChoiceField(LoadedChoicesMixin, django_filters.fields.ModelChoiceField):
+    @property
+    def options(self) -> list:
+        if getattr(self, "_options_of", None) is not self.queryset:
+            rows = self.queryset.values_list("pk", "year", "title")
+            self._options, self._options_of = [_CallOption(*row) for row in rows], self.queryset
+        return self._options
+
     def label_from_instance(self, obj):
-        return f"{obj.year}年 · {obj.title}"
+        return obj.label
+
+    def prepare_value(self, value):
+        return value.pk if isinstance(value, _CallOption) else super().prepare_value(value)
 
 
 class CallFilter(django_filters.ModelChoiceFilter):
@@ -81,8 +101,11 @@ class CallFilter(django_filters.ModelChoiceFilter):
         kwargs.setdefault("widget", Select)
         super().__init__(*args, **kwargs)
 
+    def filter(self, qs, value):
+        return super().filter(qs, value.pk if isinstance(value, _CallOption) else value)
+
     def choices_for(self, user):
-        calls = Call.objects.only("pk", "title", "year", "status")  # status: an FSM field, read on load
+        calls = Call.objects.all()
         calls = scope(calls, user) if user is not None else calls
         return calls.order_by("-year", "level", "title", "pk")
 

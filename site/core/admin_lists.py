@@ -13,11 +13,14 @@ header's search box feeding the FilterSet's `q` filter when it has one (so an ex
 built from the same FilterSet holds what the list shows), and a visible message when a
 filter value is refused."""
 
+import html
+
 from django import forms
 from django.forms.utils import flatatt
 from django.urls import path, reverse
 from django.utils.functional import cached_property
-from django.utils.html import format_html, format_html_join
+from django.utils.html import conditional_escape, format_html
+from django.utils.safestring import mark_safe
 from wagtail.admin.forms.search import SearchForm
 from wagtail.admin.ui.tables import Column, StatusTagColumn, TitleColumn
 from wagtail.admin.views import generic
@@ -206,8 +209,10 @@ class StaffListViewSet(ScopedModelViewSet):
 
 
 def _td(column, inner, extra_class=""):
+    # 400 cells a page: an f-string and one escape, not format_html's two passes
     classes = " ".join(c for c in (column.classname, extra_class) if c)
-    return format_html("<td{}>{}</td>", format_html(' class="{}"', classes) if classes else "", inner)
+    attr = f' class="{_esc(classes)}"' if classes else ""
+    return mark_safe(f"<td{attr}>{conditional_escape(inner)}</td>")
 
 
 class TextColumn(Column):
@@ -255,26 +260,28 @@ def status_tag(label: str, *, primary: bool = False, title: str = ""):
     )
 
 
-def _selected(value, option) -> bool:
+def _chosen(value) -> set[str]:
     values = value if isinstance(value, list | tuple) else [value]
-    return str(option) in {"" if v is None else str(v) for v in values}
+    return {"" if v is None else str(v) for v in values}
+
+
+def _esc(text) -> str:
+    return html.escape(str(text), quote=True)
 
 
 class Select(forms.Select):
-    """Django's Select, rendered in Python (the region list has a hundred options)."""
+    """Django's Select, rendered in Python (the region list has a hundred options, the
+    call list hundreds): one escaped string per option, no template, no format_html."""
 
     def render(self, name, value, attrs=None, renderer=None):
         attrs = self.build_attrs(self.attrs, attrs)
-        options = format_html_join(
-            "",
-            '<option value="{}"{}>{}</option>',
-            (
-                (option, " selected" if _selected(value, option) else "", label)
-                for option, label in self.choices
-                for option in ["" if option is None else str(option)]
-            ),
-        )
-        return format_html('<select name="{}"{}>{}</select>', name, flatatt(attrs), options)
+        chosen = _chosen(value)
+        options = []
+        for option, label in self.choices:
+            option = "" if option is None else str(option)
+            selected = " selected" if option in chosen else ""
+            options.append(f'<option value="{_esc(option)}"{selected}>{_esc(label)}</option>')
+        return mark_safe(f'<select name="{_esc(name)}"{flatatt(attrs)}>{"".join(options)}</select>')
 
 
 class RadioSelect(forms.RadioSelect):
@@ -282,14 +289,14 @@ class RadioSelect(forms.RadioSelect):
 
     def render(self, name, value, attrs=None, renderer=None):
         attrs = self.build_attrs(self.attrs, attrs)
-        base_id = attrs.get("id", f"id_{name}")
-        items = format_html_join(
-            "",
-            '<div><label for="{}_{}"><input type="radio" name="{}" value="{}" id="{}_{}"{}> {}</label></div>',
-            (
-                (base_id, i, name, option, base_id, i, " checked" if _selected(value, option) else "", label)
-                for i, (option, label) in enumerate(self.choices)
-                for option in ["" if option is None else str(option)]
-            ),
-        )
-        return format_html('<div id="{}">{}</div>', base_id, items)
+        base_id = _esc(attrs.get("id", f"id_{name}"))
+        chosen, name = _chosen(value), _esc(name)
+        items = []
+        for i, (option, label) in enumerate(self.choices):
+            option = "" if option is None else str(option)
+            checked = " checked" if option in chosen else ""
+            items.append(
+                f'<div><label for="{base_id}_{i}"><input type="radio" name="{name}" value="{_esc(option)}"'
+                f' id="{base_id}_{i}"{checked}> {_esc(label)}</label></div>'
+            )
+        return mark_safe(f'<div id="{base_id}">{"".join(items)}</div>')
