@@ -13,8 +13,6 @@ header's search box feeding the FilterSet's `q` filter when it has one (so an ex
 built from the same FilterSet holds what the list shows), and a visible message when a
 filter value is refused."""
 
-import html
-
 from django import forms
 from django.forms.utils import flatatt
 from django.urls import path, reverse
@@ -22,47 +20,15 @@ from django.utils.functional import cached_property
 from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import mark_safe
 from wagtail.admin.forms.search import SearchForm
-from wagtail.admin.ui.tables import Column, StatusTagColumn, Table, TitleColumn
+from wagtail.admin.ui.tables import Column, StatusTagColumn, TitleColumn
 from wagtail.admin.views import generic
 
+from .admin_tables import PythonTable
+from .admin_tables import esc as _esc
 from .admin_ui import PermissionMenuItem, admin_breadcrumbs
 from .viewsets import ScopedModelViewSet
 
 PAGE_SIZE = 50
-
-
-def _attrs(attrs: dict) -> str:
-    """HTML attributes as wagtailadmin/shared/attrs.html writes them."""
-    return "".join(
-        f" {_esc(k)}" if v is True else f' {_esc(k)}="{_esc(v)}"' for k, v in attrs.items() if v is not False
-    )
-
-
-class PythonTable(Table):
-    """Wagtail's Table with its markup (wagtailadmin/tables/table.html) written in Python:
-    the headers keep Wagtail's own templates (sort links), the 50 rows are joined strings
-    of the columns' cells, instead of a template include per row and a component per
-    cell (400 of them a page)."""
-
-    def render_html(self, parent_context=None):
-        context = self.get_context_data(parent_context or {})
-        parts = [f"<table{_attrs(self.attrs)}>"]
-        caption = self.get_caption()
-        if caption:
-            parts.append(f'<caption class="w-sr-only">{_esc(caption)}</caption>')
-        columns = list(self.columns.values())
-        if self.has_column_widths():
-            parts += [f'<col width="{_esc(c.width)}" />' if c.width else "<col />" for c in columns]
-        head_class = f' class="{_esc(self.header_row_classname)}"' if self.header_row_classname else ""
-        parts.append(f"<thead><tr{head_class}>")
-        parts += [str(c.render_header_html(context)) for c in columns]
-        parts.append("</tr></thead><tbody>")
-        for instance in self.data:
-            parts.append(f"<tr{_attrs(self.get_row_attrs(instance))}>")
-            parts += [str(c.render_cell_html(instance, context)) for c in columns]
-            parts.append("</tr>")
-        parts.append("</tbody></table>")
-        return mark_safe("".join(parts))
 
 
 class StaffIndexView(generic.IndexView):
@@ -298,10 +264,6 @@ def status_tag(label: str, *, primary: bool = False, title: str = ""):
 def _chosen(value) -> set[str]:
     values = value if isinstance(value, list | tuple) else [value]
     return {"" if v is None else str(v) for v in values}
-
-
-def _esc(text) -> str:
-    return html.escape(str(text), quote=True)
 
 
 class Select(forms.Select):
