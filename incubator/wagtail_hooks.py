@@ -3,12 +3,14 @@ operator's queue, the promotions inbox and base management. Other incubator scre
 figures dashboards) add items to the same submenu with
 `@hooks.register("register_incubator_menu_item")`."""
 
-from django.urls import include, path
+from functools import cache
+
+from django.urls import include, path, reverse
 from wagtail import hooks
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, MultiFieldPanel, ObjectList
-from wagtail.admin.ui.tables import BooleanColumn, Column
 from wagtail.admin.viewsets.base import ViewSetGroup
 
+from core.admin_lists import LinkColumn, TextColumn
 from core.viewsets import ScopedModelViewSet
 
 from . import admin_lists, views_admin
@@ -32,15 +34,18 @@ class IncubationBaseViewSet(ScopedModelViewSet):
     url_prefix = "incubator/bases"
     copy_view_enabled = False
     list_per_page = 50
+    # cells built in Python (core.admin_lists), as on every staff list
     list_display = [
-        "name",
-        "level",
-        "region",
-        Column("desks", label="实体工位（已用/总数）", accessor=lambda b: f"{b.desks_used} / {b.desks}"),
-        Column(
+        LinkColumn("name", label="名称", get_url=lambda b: _edit_url(b), sort_key="name"),
+        TextColumn("level", label="层级", accessor="get_level_display", sort_key="level"),
+        TextColumn("region", label="所在区域", accessor="region.name", sort_key="region__path"),
+        TextColumn("desks", label="实体工位（已用/总数）", accessor=lambda b: f"{b.desks_used} / {b.desks}"),
+        TextColumn(
             "virtual_places", label="虚拟名额（已用/总数）", accessor=lambda b: f"{b.virtual_used} / {b.virtual_places}"
         ),
-        BooleanColumn("is_active", label="开放入驻"),
+        TextColumn(
+            "is_active", label="开放入驻", accessor=lambda b: "开放" if b.is_active else "暂停", sort_key="is_active"
+        ),
     ]
     list_filter = ["level", "is_active"]
     search_fields = ["name", "address"]
@@ -100,6 +105,15 @@ class IncubationBaseViewSet(ScopedModelViewSet):
 
 
 base_viewset = IncubationBaseViewSet("incubation_bases")
+
+
+@cache
+def _edit_prefix() -> str:
+    return reverse(base_viewset.get_url_name("edit"), args=[0])[: -len("0/")]  # reverse() once, not per row
+
+
+def _edit_url(base) -> str:
+    return f"{_edit_prefix()}{base.pk}/"
 
 
 # ---- the "孵化基地" menu: the lists, base management, and what other modules add ----------------
