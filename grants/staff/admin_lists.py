@@ -18,6 +18,7 @@ from wagtail import hooks
 
 from core.admin_lists import HTMLColumn, StaffIndexView, StaffListViewSet, TextColumn, status_tag
 from core.dates import chinese_date
+from core.excel import export_button
 
 from ..filters import ProposalFilterSet
 from ..models import Proposal, ProposalStatus
@@ -117,6 +118,18 @@ class ProposalIndexView(StaffIndexView):
             .only(*LIST_FIELDS)
             .annotate(grant_share_sort=GRANT_SHARE)
         )
+
+    @cached_property
+    def header_buttons(self):
+        if not self.request.user.has_perm(VIEW_PERMISSION):
+            return []
+        # the export (grants/staff/exports.py) reads the same ProposalFilterSet as this list
+        query = self.request.GET.copy()
+        for key in (self.page_kwarg, "ordering", "_w_filter_fragment"):
+            query.pop(key, None)
+        query = query.urlencode()
+        url = reverse("grants_admin:proposals_export") + (f"?{query}" if query else "")
+        return [export_button(url)]  # one click POSTs the list's filters; nothing starts on a GET
 
 
 class ProposalListViewSet(StaffListViewSet):

@@ -1,7 +1,7 @@
 """/admin/grants/: the staff pages of grants, in the namespace grants_admin. Each staff
 module keeps its own `urlpatterns`; they are composed here."""
 
-from . import admin_lists, calls, linkage, needs, proposals
+from . import admin_lists, calls, exports, linkage, needs, proposals
 
 urlpatterns = [
     *calls.urlpatterns,
@@ -9,4 +9,5 @@ urlpatterns = [
     *proposals.urlpatterns,
     *needs.urlpatterns,
     *linkage.urlpatterns,
+    *exports.urlpatterns,
 ]
