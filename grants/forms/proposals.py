@@ -26,6 +26,7 @@ from orgs.models import ServiceArea
 
 from ..models import KPI, Activity, AttachmentKind, BudgetLine, Need, NeedStatus, Proposal, TeamMember
 from ..services.proposals import ATTACHMENT_KINDS
+from .places import PlacePicker, place_choices, place_tree
 
 # ---- months: <input type="month">, stored as the first day of the month -----------------------------
 
@@ -98,34 +99,6 @@ class ProposalSectionForm(forms.ModelForm):
         return {"fields": fields, **extra}
 
 
-def place_choices(call, extra=()) -> list:
-    """The streets and communities inside the call's region, grouped by street (the
-    street itself first: 全街道), plus any saved place outside it. One query."""
-    region = call.region
-    nodes = list(
-        Region.objects.filter(
-            Q(path__startswith=region.path, level__in=[Region.Level.STREET, Region.Level.COMMUNITY])
-            | Q(pk__in=[p.pk for p in extra])
-        ).order_by("path")
-    )
-    streets = {n.path: n for n in nodes if n.level == Region.Level.STREET}
-    groups: dict[str, list] = {}
-    flat = []
-    for n in nodes:
-        inside = n.path.startswith(region.path)
-        if not inside:
-            flat.append((n.pk, f"{n.name}（不在本次征集区域内）"))
-        elif n.level == Region.Level.STREET:
-            groups.setdefault(n.name, []).append((n.pk, f"{n.name}（全街道）"))
-        else:
-            street = streets.get(n.path[: Region.steplen * Region.Level.STREET])
-            if street is None:  # a community call: the community alone
-                flat.append((n.pk, n.name))
-            else:
-                groups.setdefault(street.name, []).append((n.pk, n.name))
-    return flat + list(groups.items())
-
-
 class BasicForm(ProposalSectionForm):
     start_month = MonthField(label="开始年月", required=False)
     end_month = MonthField(label="结束年月", required=False)
@@ -143,7 +116,7 @@ class BasicForm(ProposalSectionForm):
             "summary",
         ]
         widgets = {
-            "places": forms.CheckboxSelectMultiple,
+            "places": PlacePicker,
             "summary": forms.Textarea(attrs={"rows": 3}),
         }
         help_texts = {"title": "不超过60个字，例如“老宝贝·社区长者助餐陪伴计划”。"}
@@ -160,7 +133,10 @@ class BasicForm(ProposalSectionForm):
         places = self.fields["places"]
         saved = list(proposal.places.all()) if proposal.pk else []
         places.queryset = Region.objects.filter(Q(path__startswith=call.region.path) | Q(pk__in=[p.pk for p in saved]))
-        places.choices = place_choices(call, saved)
+        # the choices are read only when the field is shown (a save that validates never does)
+        places.choices = lambda: place_choices(call, saved)
+        if call.region.level <= Region.Level.DISTRICT:
+            places.widget.tree = lambda: place_tree(call, saved)
         places.help_text = f"可多选：{call.region.name}范围内的街道（镇）或社区（村）。"
         places.error_messages["invalid_choice"] = (
             f"所选的实施地点不在本次征集的区域（{call.region.name}）内，请重新选择。"
@@ -175,6 +151,11 @@ class BasicForm(ProposalSectionForm):
         for name in ("beneficiaries_direct", "beneficiaries_indirect"):
             self.fields[name].widget.attrs.update(min="0", inputmode="numeric")
             self.fields[name].error_messages["invalid"] = "请填写人数（整数）。"
+
+    def _get_validation_exclusions(self):
+        # the category field has already found the pick among the call's categories: the
+        # model's own check that the row exists would be a second query for the same thing
+        return {*super()._get_validation_exclusions(), "category"}
 
 
 def offered_needs(call):

@@ -142,33 +142,40 @@ def proposal_save(
     if forbidden:
         raise TypeError(f"not editable here: {sorted(forbidden)}")
     now = timezone.now()
+    # the rows are built (and the budget's totals summed) before the one UPDATE that moves
+    # the revision on and stores the totals with it
+    built = {}
+    for name, rows in tables.items():
+        model, keep = LINE_TABLES[name]
+        objs = [
+            model(proposal=proposal, position=i, **{k: row.get(k) for k in keep if k in row})
+            for i, row in enumerate(rows)
+        ]
+        if model is BudgetLine:
+            for line in objs:
+                line.amount = rules.line_amount(line.quantity, line.unit_price)
+        built[name] = (model, objs)
+    totals = _totals(built["budget_lines"][1]) if "budget_lines" in built else {}
     with transaction.atomic():
         moved = Proposal.objects.filter(pk=proposal.pk, revision=revision, status__in=[P.DRAFT, P.RETURNED]).update(
-            revision=F("revision") + 1, last_saved_at=now, updated_at=now, **fields
+            revision=F("revision") + 1, last_saved_at=now, updated_at=now, **fields, **totals
         )
         if not moved:
             raise StaleProposal(STALE_MESSAGE)
-        for name, value in fields.items():
+        for name, value in {**fields, **totals}.items():
             setattr(proposal, name, value)
-        if places is not None:
-            proposal.places.set(places)
-        if cited_needs is not None:
-            proposal.cited_needs.set(cited_needs)
         prefetched = getattr(proposal, "_prefetched_objects_cache", {})
-        for name, rows in tables.items():
-            model, keep = LINE_TABLES[name]
+        for name, chosen in (("places", places), ("cited_needs", cited_needs)):
+            loaded = prefetched.get(name)
+            if chosen is None or (
+                loaded is not None and {o.pk for o in loaded} == {getattr(o, "pk", o) for o in chosen}
+            ):
+                continue  # unchanged from the rows the page's proposal holds
+            getattr(proposal, name).set(chosen)
+        for name, (model, objs) in built.items():
             prefetched.pop(name, None)  # a page's prefetched rows are replaced below
             model.objects.filter(proposal=proposal).delete()
-            objs = [
-                model(proposal=proposal, position=i, **{k: row.get(k) for k in keep if k in row})
-                for i, row in enumerate(rows)
-            ]
-            if model is BudgetLine:
-                for line in objs:
-                    line.amount = rules.line_amount(line.quantity, line.unit_price)
             model.objects.bulk_create(objs)
-        if "budget_lines" in tables:
-            _store_totals(proposal)
         proposal.revision = revision + 1
         proposal.last_saved_at = now
     return proposal
@@ -177,18 +184,15 @@ def proposal_save(
 _COMPUTED = ("budget_total", "grant_amount", "self_funded", "personnel_amount")
 
 
-def _store_totals(proposal: Proposal) -> rules.Totals:
-    totals = rules.budget_totals(BudgetLine.objects.filter(proposal=proposal))
-    values = {
+def _totals(lines) -> dict:
+    """The budget's stored totals (the columns of _COMPUTED) from its lines."""
+    totals = rules.budget_totals(lines)
+    return {
         "budget_total": totals.total,
         "grant_amount": totals.grant,
         "self_funded": totals.self_funded,
         "personnel_amount": totals.personnel,
     }
-    Proposal.objects.filter(pk=proposal.pk).update(**values)
-    for k, v in values.items():
-        setattr(proposal, k, v)
-    return totals
 
 
 # ---- what is still wrong -------------------------------------------------------------------------

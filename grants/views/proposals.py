@@ -18,7 +18,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Prefetch
+from django.db.models import OuterRef, Prefetch, Subquery, prefetch_related_objects
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -35,7 +35,15 @@ from orgs.selectors import member_role
 
 from .. import rules
 from ..eligibility import may_apply
-from ..forms.proposals import SECTIONS, AttachmentForm, SectionEditor, WithdrawForm, team_member_choices
+from ..forms.proposals import (
+    SECTIONS,
+    AttachmentForm,
+    BasicForm,
+    NeedsForm,
+    SectionEditor,
+    WithdrawForm,
+    team_member_choices,
+)
 from ..models import Call, CallStatus, Proposal, ProposalAttachment, ProposalStatus, ProposalVersion
 from ..pdf import latest_version, organisation_rows, proposal_document, proposal_pdf_response
 from ..services import proposals as services
@@ -94,21 +102,31 @@ def next_step(proposal: Proposal, today=None) -> str:
     }.get(proposal.status, proposal.get_status_display())
 
 
-def _proposal_qs():
+# what proposal_problems reads (the proposal's places and rows, the call's categories, the
+# organisation's lists, inspections and grades for may_apply), and the rest of the page
+PROBLEM_LOOKUPS = (
+    "places",
+    "budget_lines",
+    "activities",
+    "team",
+    "kpis",
+    "call__categories",
+    "organisation__list_entries",
+    "organisation__inspections",
+    "organisation__grades",
+)
+PAGE_LOOKUPS = (
+    *PROBLEM_LOOKUPS,
+    "cited_needs",
+    "attachments",
+    Prefetch("versions", queryset=ProposalVersion.objects.order_by("number")),
+)
+
+
+def _proposal_qs(lookups=PAGE_LOOKUPS):
     """A proposal with everything its page reads, in a fixed number of queries."""
     return Proposal.objects.select_related("call__region", "organisation__region", "category").prefetch_related(
-        "places",
-        "cited_needs",
-        "budget_lines",
-        "activities",
-        "team",
-        "kpis",
-        "attachments",
-        "call__categories",
-        "organisation__list_entries",
-        "organisation__inspections",
-        "organisation__grades",
-        Prefetch("versions", queryset=ProposalVersion.objects.order_by("number")),
+        *lookups
     )
 
 
@@ -387,7 +405,15 @@ def save(request, pk, section):
                 {"error": "login", "message": LOGIN_MESSAGE, "login_url": _login_url(page_url)}, status=401
             )
         return redirect_to_login(page_url)
-    proposal, role = _member_proposal(request, pk, _proposal_qs())
+    # the proposal alone, with the user's role in its organisation: a section's forms read
+    # only what they need, and what proposal_problems reads is fetched once, after the save
+    my_role = Membership.objects.filter(organisation=OuterRef("organisation"), user=request.user).values("role")
+    reads = ("places", "cited_needs") if section_.form in (BasicForm, NeedsForm) else ()
+    reads += ("team",) if section_.table == "team" else ()  # the members offered include former ones
+    proposal = get_object_or_404(_proposal_qs(reads).annotate(my_role=Subquery(my_role[:1])), pk=pk)
+    role = proposal.my_role
+    if role is None:
+        raise Http404("没有找到这份申报书。")
     if role not in EDITORS:
         return _refuse(request, services.EDITOR_DENIED, 403, "forbidden")
     if not proposal.editable:
@@ -403,24 +429,28 @@ def save(request, pk, section):
             message = f"“{section_.label}”有内容没有保存：请按提示修改标红的栏目。"
             return JsonResponse({"error": "invalid", "message": message, "errors": editor.error_map()}, status=400)
         notice = f"“{section_.label}”没有保存：请按提示修改标红的栏目，您填写的内容都还在。"
+        prefetch_related_objects([proposal], *PAGE_LOOKUPS)
         return _page(request, proposal, role, bound=editor, status=400, notice=notice)
     try:
         services.proposal_save(proposal=proposal, by=request.user, revision=revision, **editor.service_kwargs())
     except services.StaleProposal as exc:
         if _wants_json(request):
             return JsonResponse({"error": "stale", "message": exc.message}, status=409)
+        prefetch_related_objects([proposal], *PAGE_LOOKUPS)
         return _page(request, proposal, role, bound=editor, status=409, notice=exc.message)
     except (UserError, ValidationError) as exc:
         return _refuse(request, error_text(exc), 409, "refused") or redirect(page_url)
-    fresh = _proposal_qs().get(pk=pk)
-    saved_at = timezone.localtime(fresh.last_saved_at).strftime("%H:%M")
+    # proposal_save leaves the saved proposal in memory (fields, revision, totals) and drops
+    # the rows it replaced: only those, and what was never loaded, are fetched here
+    saved_at = timezone.localtime(proposal.last_saved_at).strftime("%H:%M")
     if _wants_json(request):
-        problems = services.proposal_problems(fresh)
+        prefetch_related_objects([proposal], *PROBLEM_LOOKUPS)
+        problems = services.proposal_problems(proposal)
         return JsonResponse(
             {
                 "ok": True,
                 "section": section_.slug,
-                "revision": fresh.revision,
+                "revision": proposal.revision,
                 "saved_at": saved_at,
                 "message": f"已保存 {saved_at}",
                 "problems": problems,

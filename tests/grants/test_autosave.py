@@ -297,3 +297,52 @@ def test_the_script_says_what_grants_rules_says():
     ]:
         assert f"L.{key}" in script or f"limits.{key}" in script, key
     assert "gy-proposal-" in script and "localStorage" in script and "X-CSRFToken" in script
+
+
+# ---- the queries of a section save -------------------------------------------------------------------------
+
+SAVE_QUERIES = 20  # the team section: 22 (the organisation's members and their accounts)
+
+
+def _save_queries(client, proposal, section) -> int:
+    """The queries of one save of `section`, posted as the page's form posts it (JSON)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    url = save_url(proposal, section)
+    data = read_form(page(client, proposal), action=url).post_data()
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.post(url, data, headers=JSON)
+    assert response.status_code == 200, response.content[:300]
+    return len(ctx.captured_queries)
+
+
+def _more_rows(proposal, leader, times):
+    """Every table of the proposal `times` as long (its budget's totals kept in proportion)."""
+    from grants.services.proposals import proposal_save
+
+    proposal.refresh_from_db()
+    tables = {}
+    for name, fields in (
+        ("budget_lines", ("category", "item", "unit", "quantity", "unit_price", "source", "nature", "note")),
+        ("activities", ("name", "month", "content", "sessions")),
+        ("kpis", ("indicator", "target", "unit", "method")),
+        ("team", ("user", "name", "role", "qualifications")),
+    ):
+        tables[name] = [{k: getattr(r, k) for k in fields} for r in getattr(proposal, name).all()] * times
+    proposal_save(proposal=proposal, by=leader, revision=proposal.revision, **tables)
+
+
+@pytest.mark.parametrize("section", ["objectives", "budget", "basic", "needs", "plan", "team", "kpis"])
+def test_a_section_save_takes_a_fixed_number_of_queries_however_long_the_tables(client, regions, section):
+    from tests.grants.factories import make_call
+
+    proposal = proposal_at(make_call(regions["city"]), P.DRAFT)
+    leader = proposal.organisation.memberships.first().user
+    client.force_login(leader)
+    few = _save_queries(client, proposal, section)
+    _more_rows(proposal, leader, 4)
+    many = _save_queries(client, proposal, section)
+
+    assert few <= SAVE_QUERIES + 2 * (section == "team"), few
+    assert many == few

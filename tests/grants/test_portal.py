@@ -4,6 +4,7 @@ submission (open, closed, returned, resubmitted), who may see and change what, t
 panel, attachments, and the edit page's query count as the tables grow."""
 
 import datetime
+import re
 from decimal import Decimal
 from html.parser import HTMLParser
 
@@ -17,6 +18,7 @@ from grants.services import proposals as services
 from orgs.models import EvaluationGrade, ListEntry, Membership, OrgType
 from tests.factories import applicant, pdf_upload
 from tests.grants.factories import budget, eligible_org, make_call, proposal_at
+from tests.html_forms import read_form
 from tests.queries import page_queries
 
 P = ProposalStatus
@@ -639,3 +641,33 @@ def test_the_edit_page_costs_the_same_with_3_or_30_lines_in_every_table(client, 
     many = page_queries(client, url)
     assert many == few, (few, many)
     assert many <= 30
+
+
+def test_a_city_call_groups_its_places_by_district_then_street_without_script(client, regions):
+    city_call = make_call(regions["city"])
+    proposal = proposal_at(city_call, P.DRAFT)
+    leader = proposal.organisation.memberships.get(role=Membership.Role.LEADER).user
+    services.proposal_save(proposal=proposal, by=leader, revision=proposal.revision, places=[regions["fenghuang_c"]])
+    client.force_login(leader)
+    html = page(client, proposal)
+    places = re.sub(r">\s+<", "><", html[html.index('id="field-places"') : html.index('data-errors-for="places"')])
+
+    # 鄂城区 holds the ticked 凤凰社区: open, with its count; 华容区 closed; same name and values
+    assert '<details class="pp-district" open><summary><span class="pp-group-name">鄂城区</span>' in places
+    assert '<details class="pp-district"><summary><span class="pp-group-name">华容区</span>' in places
+    assert '<details class="pp-street" open><summary><span class="pp-group-name">凤凰街道</span>' in places
+    assert "已选1处" in places
+    ticked = read_form(html, action=save_url(proposal, "basic")).data["places"]
+    assert ticked == [str(regions["fenghuang_c"].pk)]
+    assert f'name="places" value="{regions["huarong_town"].pk}"' in places
+
+    response = post_basic(client, proposal, places=[str(regions["fenghuang_c"].pk), str(regions["huarong_town"].pk)])
+    assert response.status_code == 302
+    assert {p.pk for p in proposal.places.all()} == {regions["fenghuang_c"].pk, regions["huarong_town"].pk}
+
+
+def test_a_street_call_keeps_its_short_list_of_places(client, draft):
+    proposal, leader = draft
+    client.force_login(leader)
+    places = within(page(client, proposal), "field-places")
+    assert "<details" not in places and "凤凰社区" in places
