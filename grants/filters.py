@@ -20,7 +20,7 @@ from wagtail.admin.filters import DateRangePickerWidget
 from accounts.models import Region
 from accounts.selectors import scope
 from core.admin_lists import Select
-from orgs.filters import RegionChoiceField, RegionFilter, ScopedFilterSet, radio_choice
+from orgs.filters import CheckboxFilter, RegionChoiceField, RegionFilter, ScopedFilterSet, radio_choice
 from orgs.models import OrgType, ServiceArea
 
 from .models import Call, CallLevel, Proposal, ProposalStatus
@@ -142,16 +142,6 @@ class PlaceFilter(RegionFilter):
             return qs
         places = Proposal.places.through.objects.filter(proposal_id=OuterRef("pk"), region__path__startswith=value.path)
         return qs.filter(Exists(places))
-
-
-class CheckboxFilter(django_filters.BooleanFilter):
-    """A tick box: `?name=on` narrows (its method gets True), no value leaves the list alone."""
-
-    field_class = forms.BooleanField
-
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("widget", forms.CheckboxInput)
-        super().__init__(*args, **kwargs)
 
 
 def search_proposals(queryset, name, value):

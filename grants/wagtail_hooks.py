@@ -8,9 +8,8 @@ from django.urls import include, path
 from wagtail import hooks
 from wagtail.admin.menu import Menu, SubmenuMenuItem
 
+from .staff import GRANTS_MENU_HOOK
 from .staff import urls as staff_urls
-
-GRANTS_MENU_HOOK = "register_grants_menu_item"
 
 
 @hooks.register("register_admin_urls")

@@ -3,12 +3,8 @@ queue (/admin/incubator/incubations/), and 推荐晋级, the promotions inbox
 (/admin/incubator/promotions/). Rows open the stay's and the promotion's own pages
 (incubator/views_admin.py), where every change goes through incubator.services."""
 
-from functools import cache
-
 import django_filters
-from django import forms
 from django.db.models import BooleanField, Case, F, Value, When
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.html import format_html
@@ -22,10 +18,11 @@ from core.admin_lists import (
     StaffListViewSet,
     StatusColumn,
     TextColumn,
+    row_url,
     status_tag,
 )
 from core.workdays import workdays_between
-from orgs.filters import ScopedFilterSet, radio_choice
+from orgs.filters import CheckboxFilter, ScopedFilterSet, radio_choice
 
 from .models import RESIDENT_STATES, Incubation, IncubationBase, IncubationStatus, Promotion, PromotionState
 from .selectors import QUEUE_ORDERINGS, bases_for_staff, overdue_count, overdue_q
@@ -57,16 +54,6 @@ class BaseFilter(django_filters.ModelChoiceFilter):
 
     def choices_for(self, user):
         return bases_for_staff(user).order_by("level", "name") if user is not None else IncubationBase.objects.all()
-
-
-class CheckboxFilter(django_filters.BooleanFilter):
-    """A tick box: `?name=on` narrows (its method gets True), no value leaves the list alone."""
-
-    field_class = forms.BooleanField
-
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("widget", forms.CheckboxInput)
-        super().__init__(*args, **kwargs)
 
 
 class QueueFilterSet(ScopedFilterSet):
@@ -144,13 +131,8 @@ def _residence(inc):
     return _muted("申请工位" if inc.wants_desk else "申请虚拟")
 
 
-@cache
-def _url_prefix(name: str) -> str:
-    return reverse(name, args=[0])[: -len("0/")]  # reverse() once, not per row
-
-
 def _incubation_url(inc):
-    return f"{_url_prefix('incubator_admin:incubation')}{inc.pk}/"
+    return row_url("incubator_admin:incubation", inc.pk)
 
 
 class QueueViewSet(StaffListViewSet):
@@ -252,7 +234,7 @@ class PromotionsIndexView(StaffIndexView):
 
 
 def _promotion_url(promo):
-    return f"{_url_prefix('incubator_admin:promotion')}{promo.pk}/"
+    return row_url("incubator_admin:promotion", promo.pk)
 
 
 class PromotionsViewSet(StaffListViewSet):

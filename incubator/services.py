@@ -79,8 +79,7 @@ def _today() -> datetime.date:
 
 def _org_notice(incubation: Incubation, title: str, body: str) -> Notice:
     """A notice to the organisation's members, linking to the stay in the portal."""
-    members = [m.user for m in incubation.organisation.memberships.select_related("user")]
-    return Notice(members, title, body, incubation)
+    return org_services.members_notice(incubation.organisation, title, body, incubation)
 
 
 def _operators_notice(base: IncubationBase, title: str, body: str, target) -> Notice:

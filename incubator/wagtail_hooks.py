@@ -3,14 +3,12 @@ operator's queue, the promotions inbox and base management. Other incubator scre
 figures dashboards) add items to the same submenu with
 `@hooks.register("register_incubator_menu_item")`."""
 
-from functools import cache
-
-from django.urls import include, path, reverse
+from django.urls import include, path
 from wagtail import hooks
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, MultiFieldPanel, ObjectList
 from wagtail.admin.viewsets.base import ViewSetGroup
 
-from core.admin_lists import LinkColumn, TextColumn
+from core.admin_lists import LinkColumn, TextColumn, row_url
 from core.viewsets import ScopedModelViewSet
 
 from . import admin_lists, views_admin
@@ -107,13 +105,8 @@ class IncubationBaseViewSet(ScopedModelViewSet):
 base_viewset = IncubationBaseViewSet("incubation_bases")
 
 
-@cache
-def _edit_prefix() -> str:
-    return reverse(base_viewset.get_url_name("edit"), args=[0])[: -len("0/")]  # reverse() once, not per row
-
-
 def _edit_url(base) -> str:
-    return f"{_edit_prefix()}{base.pk}/"
+    return row_url(base_viewset.get_url_name("edit"), base.pk)
 
 
 # ---- the "孵化基地" menu: the lists, base management, and what other modules add ----------------

@@ -7,6 +7,7 @@ The region choices are the user's own subtree: another district's region is a fo
 error, never a way to see it."""
 
 import django_filters
+from django import forms
 from django.db.models import Q
 from wagtail.admin.filters import WagtailFilterSet
 
@@ -39,6 +40,16 @@ class RegionFilter(django_filters.ModelChoiceFilter):
 
     def choices_for(self, user):
         return (regions_for(user) if user is not None else Region.objects.all()).order_by("path")
+
+
+class CheckboxFilter(django_filters.BooleanFilter):
+    """A tick box: `?name=on` narrows (its method gets True), no value leaves the list alone."""
+
+    field_class = forms.BooleanField
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", forms.CheckboxInput)
+        super().__init__(*args, **kwargs)
 
 
 def radio_choice(label, choices, **kwargs):

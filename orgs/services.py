@@ -64,9 +64,10 @@ def require_verifier(user, org) -> None:
         raise PermissionDenied(VERIFIER_DENIED)
 
 
-def members_notice(org, title, body) -> Notice:
-    """A notice to every member of `org`, linking to its page in the portal."""
-    return Notice([m.user for m in org.memberships.select_related("user")], title, body, org)
+def members_notice(org, title, body, target=None) -> Notice:
+    """A notice to every member of `org`, linking to `target`'s page in the portal (the
+    organisation's own by default; a stay, a proposal …)."""
+    return Notice([m.user for m in org.memberships.select_related("user")], title, body, target or org)
 
 
 def _staff_notice(org, title, body) -> Notice:

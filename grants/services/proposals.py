@@ -18,6 +18,7 @@ from accounts.selectors import staff_users_for_region
 from core.errors import UserError
 from core.files import atomic_with_files, safe_filename
 from core.workflow import Notice, action_service, log_created, transition
+from orgs import services as org_services
 from orgs.models import Membership
 from orgs.selectors import current_grade, member_role
 
@@ -67,8 +68,8 @@ def _staff_notice(proposal: Proposal, title: str, body: str) -> Notice:
 
 
 def members_notice(proposal: Proposal, title: str, body: str) -> Notice:
-    members = [m.user for m in proposal.organisation.memberships.select_related("user")]
-    return Notice(members, title, body, proposal)
+    """A notice to the organisation's members, linking to the proposal in the portal."""
+    return org_services.members_notice(proposal.organisation, title, body, proposal)
 
 
 # ---- start ----------------------------------------------------------------------------------------

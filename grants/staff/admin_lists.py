@@ -7,8 +7,6 @@ check runs through grants.services.checks. The list loads only the columns it sh
 over the organisation's or the call's name spans joined tables, so for those it sorts and
 slices the primary keys first (`keys_first`): narrow rows sort fast."""
 
-from functools import cache
-
 from django.db.models import Case, DecimalField, F, When
 from django.urls import reverse
 from django.utils import timezone
@@ -16,7 +14,7 @@ from django.utils.functional import cached_property
 from django.utils.html import format_html
 from wagtail import hooks
 
-from core.admin_lists import HTMLColumn, StaffIndexView, StaffListViewSet, TextColumn, status_tag
+from core.admin_lists import HTMLColumn, StaffIndexView, StaffListViewSet, TextColumn, row_url, status_tag
 from core.dates import chinese_date
 from core.excel import export_button
 
@@ -24,6 +22,7 @@ from ..filters import ProposalFilterSet
 from ..models import Proposal, ProposalStatus
 from ..rules import fmt_money, fmt_percent
 from ..selectors.proposals import SCOPE_FIELD, STAFF_VISIBLE
+from . import GRANTS_MENU_HOOK
 
 P = ProposalStatus
 VIEW_PERMISSION = "grants.view_proposal"
@@ -54,13 +53,8 @@ GRANT_SHARE = Case(
 WAITING = (P.SUBMITTED,)
 
 
-@cache
-def _page_prefix() -> str:
-    return reverse("grants_admin:proposal", args=[0])[: -len("0/")]  # reverse() once, not per row
-
-
 def proposal_url(proposal) -> str:
-    return f"{_page_prefix()}{proposal.pk}/"
+    return row_url("grants_admin:proposal", proposal.pk)
 
 
 def _muted(text):
@@ -172,11 +166,7 @@ class ProposalListViewSet(StaffListViewSet):
         HTMLColumn("status", label="状态", render=_status, sort_key="status"),
     ]
 
-    @cached_property
-    def menu_hook(self):
-        from ..wagtail_hooks import GRANTS_MENU_HOOK  # not at import: wagtail_hooks imports this module
-
-        return GRANTS_MENU_HOOK
+    menu_hook = GRANTS_MENU_HOOK  # the 公益创投 submenu
 
 
 proposals_viewset = ProposalListViewSet("grants_proposals")

@@ -29,8 +29,8 @@ from orgs.filters import RegionFilter, ScopedFilterSet, radio_choice
 from ..forms.calls import CallForm
 from ..models import Call, CallLevel, CallStatus, ProposalStatus
 from ..services import calls as services
+from . import GRANTS_MENU_HOOK
 
-GRANTS_MENU_HOOK = "register_grants_menu_item"  # the submenu of grants/wagtail_hooks.py
 VIEW_PERMISSION = "grants.view_call"
 SECTION = "公益创投"
 

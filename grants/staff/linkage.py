@@ -9,7 +9,6 @@ from functools import cache
 from django.db.models import Case, IntegerField, Value, When
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.functional import cached_property
 from django.utils.html import format_html
 from django.utils.text import Truncator
 from wagtail import hooks
@@ -18,9 +17,10 @@ from accounts.selectors import region_in_scope, scope_q
 from core.admin_lists import HTMLColumn, StaffIndexView, StaffListViewSet, StatusColumn, TextColumn
 from orgs.filters import ScopedFilterSet, radio_choice
 
+from ..filters import CallFilter
 from ..models import Recommendation, RecommendationState
 from ..views import linkage as _portal  # noqa: F401  (registers the applicant's /me/ panel)
-from .needs import CallFilter
+from . import GRANTS_MENU_HOOK
 
 VIEW_PERMISSION = "grants.view_recommendation"
 
@@ -119,11 +119,7 @@ class RecommendationListViewSet(StaffListViewSet):
     def instance_in_scope(self, instance, user) -> bool:
         return region_in_scope(user, instance.to_call.region) or region_in_scope(user, instance.proposal.call.region)
 
-    @cached_property
-    def menu_hook(self):
-        from ..wagtail_hooks import GRANTS_MENU_HOOK  # not at import: wagtail_hooks imports this module
-
-        return GRANTS_MENU_HOOK
+    menu_hook = GRANTS_MENU_HOOK  # the 公益创投 submenu
 
 
 recommendations_viewset = RecommendationListViewSet("grants_recommendations")

@@ -11,14 +11,12 @@ from django.db.models import Case, IntegerField, Q, Value, When
 from django.template.response import TemplateResponse
 from django.urls import path, reverse, reverse_lazy
 from django.utils import timezone
-from django.utils.functional import cached_property
 from django.utils.html import format_html
 from django.utils.text import Truncator
 from wagtail import hooks
 from wagtail.admin.auth import permission_required
 
 from accounts.models import Region
-from accounts.selectors import scope
 from core.admin_actions import ActionScreen, action_groups
 from core.admin_lists import HTMLColumn, Select, StaffIndexView, StaffListViewSet, StatusColumn, TextColumn, status_tag
 from core.admin_ui import admin_breadcrumbs
@@ -26,7 +24,8 @@ from core.dashboard import WAITING_ITEMS_HOOK, WaitingItem, waited_since
 from orgs.filters import RegionFilter, ScopedFilterSet, radio_choice
 from orgs.models import ServiceArea
 
-from ..models import MODERATE_PERMISSION, Call, Need, NeedStatus
+from ..filters import CallFilter
+from ..models import MODERATE_PERMISSION, Need, NeedStatus
 from ..selectors.needs import (
     duplicate_flags,
     need_for_staff,
@@ -35,6 +34,7 @@ from ..selectors.needs import (
     with_street,
 )
 from ..services.needs import can_moderate
+from . import GRANTS_MENU_HOOK
 
 VIEW_PERMISSION = "grants.view_need"
 SECTION = ("公益创投", reverse_lazy("grants_admin:needs"))
@@ -54,18 +54,6 @@ class PlaceFilter(RegionFilter):
 
     def choices_for(self, user):
         return super().choices_for(user).filter(level__in=[Region.Level.STREET, Region.Level.COMMUNITY])
-
-
-class CallFilter(django_filters.ModelChoiceFilter):
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("queryset", Call.objects.none())
-        kwargs.setdefault("empty_label", "全部征集")
-        kwargs.setdefault("widget", Select)
-        super().__init__(*args, **kwargs)
-
-    def choices_for(self, user):
-        calls = Call.objects.all() if user is None else scope(Call.objects.all(), user)
-        return calls.order_by("-year", "level", "title")
 
 
 class NeedFilterSet(ScopedFilterSet):
@@ -187,11 +175,7 @@ class NeedListViewSet(StaffListViewSet):
         HTMLColumn("open", label="", render=_open),
     ]
 
-    @cached_property
-    def menu_hook(self):
-        from ..wagtail_hooks import GRANTS_MENU_HOOK  # not at import: wagtail_hooks imports this module
-
-        return GRANTS_MENU_HOOK
+    menu_hook = GRANTS_MENU_HOOK  # the 公益创投 submenu
 
 
 needs_viewset = NeedListViewSet("grants_needs")

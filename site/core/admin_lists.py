@@ -13,6 +13,8 @@ header's search box feeding the FilterSet's `q` filter when it has one (so an ex
 built from the same FilterSet holds what the list shows), and a visible message when a
 filter value is refused."""
 
+from functools import cache
+
 from django import forms
 from django.forms.utils import flatatt
 from django.urls import path, reverse
@@ -201,6 +203,17 @@ class StaffListViewSet(ScopedModelViewSet):
         # panel for a screen that never edits (the model's own pages do that)
         self.register_scope()
         self.register_menu_item()
+
+
+@cache
+def _url_prefix(name: str) -> str:
+    return reverse(name, args=[0])[: -len("0/")]
+
+
+def row_url(name: str, pk) -> str:
+    """The URL named `name` for object `pk` (a `<int:pk>/` URL), reversed once per name, not
+    once per row of a list."""
+    return f"{_url_prefix(name)}{pk}/"
 
 
 # ---- cells and filter widgets rendered in Python ----------------------------------------------------
