@@ -18,6 +18,7 @@ from .needs import MODERATE_PERMISSION, Need, NeedStatus, SubmitterKind  # noqa:
 from .proposals import (  # noqa: F401
     CHECK_PERMISSION,
     COUNTED_STATES,
+    REVIEW_STATES,
     KPI,
     Activity,
     AttachmentKind,
@@ -32,4 +33,19 @@ from .proposals import (  # noqa: F401
     Recommendation,
     RecommendationState,
     TeamMember,
+)
+from .publicity import Objection, ObjectionStatus, Publicity, PublicityKind  # noqa: F401, E402
+from .review import (  # noqa: F401, E402
+    AFFILIATION_KINDS,
+    OPEN_STATES,
+    REVIEW_PERMISSION,
+    Affiliation,
+    Assignment,
+    AssignmentStatus,
+    ConflictKind,
+    ExpertProfile,
+    PanelDraw,
+    ReviewRound,
+    RoundStatus,
+    Stage,
 )

@@ -90,6 +90,17 @@ DEFAULT_TRANCHES = [
 ]
 
 
+DEFAULT_PITCH_RUBRIC = [
+    {"key": "presentation", "name": "展示表达", "weight": 30, "guidance": "陈述清楚，重点突出，在规定时间内完成。"},
+    {"key": "answers", "name": "答辩回应", "weight": 40, "guidance": "对评委提问回应准确、坦诚，有依据。"},
+    {"key": "team", "name": "团队能力", "weight": 30, "guidance": "团队熟悉项目，分工明确，有实施经验。"},
+]
+
+
+def default_pitch_rubric():
+    return [dict(c) for c in DEFAULT_PITCH_RUBRIC]
+
+
 def default_rubric():
     return [dict(c) for c in DEFAULT_RUBRIC]
 
@@ -137,7 +148,7 @@ TIMELINE = [
 
 
 # JSON lists of rules whose emptiness `Call.clean()` explains itself
-RULE_LISTS = ("eligible_types", "rubric", "tranche_plan")
+RULE_LISTS = ("eligible_types", "rubric", "pitch_rubric", "tranche_plan")
 
 
 class Call(WorkflowModel):
@@ -218,6 +229,25 @@ class Call(WorkflowModel):
         decimal_places=2,
         default=Decimal("60"),
         validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))],
+    )
+    spread_limit = models.DecimalField(
+        "评分分歧提示阈值（分）",
+        max_digits=5,
+        decimal_places=2,
+        default=Decimal("20"),
+        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))],
+        help_text="同一项目专家总分的最高与最低之差超过此值时，排名页提示复核。",
+    )
+    exclude_local_experts = models.BooleanField(
+        "本地专家回避",
+        default=False,
+        help_text="抽取专家时，排除与申报组织同在一个街道（社区）的专家。",
+    )
+    pitch_rubric = models.JSONField("路演评分标准", default=default_pitch_rubric)
+    fund_cheaper_after_skip = models.BooleanField(
+        "资金不足时继续资助排名靠后、金额较小的项目",
+        default=False,
+        help_text="不勾选：按排名依次资助，剩余资金不足以资助下一个项目时即停止。",
     )
     tranche_plan = models.JSONField("拨付计划", default=default_tranches)
 
@@ -318,6 +348,9 @@ class Call(WorkflowModel):
         self._clean_timeline(err)
         for message in rubric_problems(self.rubric):
             err("rubric", message)
+        if self.has_pitch:
+            for message in rubric_problems(self.pitch_rubric):
+                err("pitch_rubric", message)
         for message in tranche_problems(self.tranche_plan):
             err("tranche_plan", message)
         if self.has_pitch:

@@ -31,11 +31,20 @@ class ProposalStatus(models.TextChoices):
     ELIGIBLE = "eligible", "资格审查通过"
     INELIGIBLE = "ineligible", "资格审查未通过"
     WITHDRAWN = "withdrawn", "已撤回"
+    UNDER_REVIEW = "under_review", "专家评审中"
+    REVIEWED = "reviewed", "评审完成"
+    PITCHED = "pitched", "已路演答辩"
+    SHORTLISTED = "shortlisted", "拟立项"
+    PUBLICISED = "publicised", "立项公示中"
+    APPROVED = "approved", "批复立项"
+    NOT_FUNDED = "not_funded", "未立项"
 
 
 P = ProposalStatus
 # the states in which a proposal counts against the call's per-organisation limit
-COUNTED_STATES = (P.DRAFT, P.SUBMITTED, P.RETURNED, P.ELIGIBLE)
+COUNTED_STATES = tuple(s for s in P if s not in (P.INELIGIBLE, P.WITHDRAWN))
+# the states after the eligibility check, in which experts review and the call decides
+REVIEW_STATES = (P.UNDER_REVIEW, P.REVIEWED, P.PITCHED, P.SHORTLISTED, P.PUBLICISED)
 
 
 def _checks(proposal, user) -> bool:
@@ -50,6 +59,14 @@ def _edits(proposal, user) -> bool:
     from orgs.selectors import member_role
 
     return member_role(user, proposal.organisation_id) in (Membership.Role.LEADER, Membership.Role.CONTACT)
+
+
+def _manages_call(proposal, user) -> bool:
+    from accounts.selectors import has_scoped_perm
+
+    from .calls import MANAGE_PERMISSION
+
+    return has_scoped_perm(user, MANAGE_PERMISSION, proposal.call.region)
 
 
 def _call_open(proposal) -> bool:
@@ -133,8 +150,20 @@ class Proposal(WorkflowModel):
     recommended_from = models.ForeignKey(
         "self", verbose_name="由下级征集推荐", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    # the aggregate review score, written by the review stage (Grants 2)
-    score = models.DecimalField("评审得分", max_digits=5, decimal_places=2, null=True, blank=True)
+    # ---- review and award (grants.services.review / award), written when a round closes ----
+    score = models.DecimalField("最终得分", max_digits=5, decimal_places=2, null=True, blank=True)
+    review_score = models.DecimalField("专家评审得分", max_digits=5, decimal_places=2, null=True, blank=True)
+    pitch_score = models.DecimalField("路演答辩得分", max_digits=5, decimal_places=2, null=True, blank=True)
+    rank = models.PositiveIntegerField("排名", null=True, blank=True)
+    spread_flagged = models.BooleanField("评分分歧较大", default=False)
+    pitch_at = models.DateTimeField("路演时间", null=True, blank=True)
+    pitch_place = models.CharField("路演地点", max_length=100, blank=True)
+    adjusted_amount = models.DecimalField(
+        "调整后资助金额（元）", max_digits=14, decimal_places=2, null=True, blank=True
+    )
+    adjust_reason = models.CharField("调整理由", max_length=300, blank=True)
+    awarded_amount = models.DecimalField("拟资助金额（元）", max_digits=14, decimal_places=2, null=True, blank=True)
+    decided_at = models.DateTimeField("批复时间", null=True, blank=True)
 
     class Meta:
         verbose_name = "申报项目"
@@ -275,6 +304,49 @@ class Proposal(WorkflowModel):
     )
     def expire(self):
         """The correction deadline passed without resubmission: run by grants.tasks only."""
+
+    # ---- review, 公示 and approval (grants.services.review / award); run in bulk by
+    # those services for a whole call, each row written to the audit log ----
+
+    @transition(field=status, source=P.ELIGIBLE, target=P.UNDER_REVIEW, permission=_manages_call,
+                custom={"label": "进入专家评审"})
+    def begin_review(self):
+        pass
+
+    @transition(field=status, source=P.UNDER_REVIEW, target=P.REVIEWED, permission=_manages_call,
+                custom={"label": "专家评审完成"})
+    def finish_review(self):
+        pass
+
+    @transition(field=status, source=P.REVIEWED, target=P.PITCHED, permission=_manages_call,
+                custom={"label": "路演答辩完成"})
+    def finish_pitch(self):
+        pass
+
+    @transition(field=status, source=[P.REVIEWED, P.PITCHED], target=P.SHORTLISTED, permission=_manages_call,
+                custom={"label": "列入拟立项名单"})
+    def shortlist(self):
+        pass
+
+    @transition(field=status, source=P.SHORTLISTED, target=P.PUBLICISED, permission=_manages_call,
+                custom={"label": "立项公示"})
+    def publicise(self):
+        pass
+
+    @transition(field=status, source=P.PUBLICISED, target=P.APPROVED, permission=_manages_call,
+                custom={"label": "批复立项"})
+    def approve(self):
+        pass
+
+    @transition(
+        field=status,
+        source=[P.UNDER_REVIEW, P.REVIEWED, P.PITCHED, P.SHORTLISTED, P.PUBLICISED],
+        target=P.NOT_FUNDED,
+        permission=_manages_call,
+        custom={"label": "不予立项"},
+    )
+    def decline(self):
+        pass
 
 
 class BudgetCategory(models.TextChoices):

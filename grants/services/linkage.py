@@ -84,7 +84,18 @@ NOT_COPIED = (
     "submitted_at",
     "checked_at",
     "recommended_from",
+    # the lower call's review and award are its own; the upper call reviews anew
     "score",
+    "review_score",
+    "pitch_score",
+    "rank",
+    "spread_flagged",
+    "pitch_at",
+    "pitch_place",
+    "adjusted_amount",
+    "adjust_reason",
+    "awarded_amount",
+    "decided_at",
 )
 COPIED_TABLES = {
     BudgetLine: (

@@ -1,7 +1,7 @@
 """/admin/grants/: the staff pages of grants, in the namespace grants_admin. Each staff
 module keeps its own `urlpatterns`; they are composed here."""
 
-from . import admin_lists, calls, exports, linkage, needs, proposals
+from . import admin_lists, calls, exports, linkage, needs, proposals, reviews
 
 urlpatterns = [
     *calls.urlpatterns,
@@ -10,4 +10,5 @@ urlpatterns = [
     *needs.urlpatterns,
     *linkage.urlpatterns,
     *exports.urlpatterns,
+    *reviews.urlpatterns,
 ]

@@ -53,6 +53,10 @@ _GRANTS_MANAGE = [
     "grants.check_eligibility",
     "grants.moderate_need",
     "grants.add_recommendation",
+    "grants.manage_experts",
+    "grants.view_expertprofile",
+    "grants.add_expertprofile",
+    "grants.change_expertprofile",
 ]
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {
@@ -76,7 +80,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         *_GRANTS_VIEW,
         *_GRANTS_MANAGE,
     ],
-    Role.REVIEWER: [ADMIN_ACCESS],
+    # a reviewer sees only what is assigned to them (grants.selectors.review), never a list of proposals
+    Role.REVIEWER: [ADMIN_ACCESS, "grants.review_proposal"],
     Role.FINANCE: [ADMIN_ACCESS, *_ORG_VIEW, "grants.view_call", "grants.view_proposal"],
     Role.AUDITOR: [ADMIN_ACCESS, *_ORG_VIEW, *_BASE_VIEW, *_GRANTS_VIEW, "orgs.export_organisation"],
 }

@@ -229,6 +229,15 @@ def _status_fields(instance) -> list[str]:
 def log_created(obj, *, by, reason: str = "", label: str = "创建") -> None:
     """The first row of an object's history, written when it is created, so the history
     starts when the object does (source and target are both its initial state)."""
+    log_event(obj, CREATED, by=by, reason=reason or label)
+
+
+CREATED = "create"
+
+
+def log_event(obj, name: str, *, by, reason: str = "") -> None:
+    """An audit row for something done to `obj` that does not change its state (an amount
+    adjusted, a reminder sent): source and target are its current state, `name` says what."""
     from django.contrib.contenttypes.models import ContentType
     from django.utils import timezone
     from django_fsm_log.models import StateLog
@@ -240,14 +249,11 @@ def log_created(obj, *, by, reason: str = "", label: str = "创建") -> None:
         by=by if getattr(by, "pk", None) else None,
         source_state=state,
         state=state,
-        transition=CREATED,
+        transition=name,
         content_type=ContentType.objects.get_for_model(obj),
         object_id=obj.pk,
-        description=reason or label,
+        description=reason or None,
     )
-
-
-CREATED = "create"
 
 
 def log_bulk(model, object_ids, steps, *, by, reason: str = "", at=None) -> int:

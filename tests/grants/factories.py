@@ -228,3 +228,36 @@ def proposal_at(call=None, status: str = P.SUBMITTED, *, org=None, leader=None, 
         proposals.proposal_withdraw(proposal=proposal, by=leader)
     proposal.refresh_from_db()
     return proposal
+
+
+# ---- review (Grants 2) ---------------------------------------------------------------------------
+
+_expert_seq = iter(range(1, 10_000))
+
+
+def make_expert(name: str | None = None, *, region: Region | None = None, employer: str = "", expertise=None, **fields):
+    """An expert of the pool: a user with the reviewer role and an ExpertProfile."""
+    from grants.models import ExpertProfile
+
+    n = next(_expert_seq)
+    region = region or region_tree()["city"]
+    user = staff(Role.REVIEWER, region, first_name=name or f"评审专家{n}", username=f"expert{n}_{region.pk}")
+    profile = ExpertProfile.objects.create(
+        user=user, region=region, employer=employer or f"鄂州市第{n}社会工作服务中心", **fields
+    )
+    profile.expertise.set(service_areas(expertise or DEFAULT_CATEGORY_CODES))
+    return profile
+
+
+def call_in_review(n_proposals: int = 3, n_experts: int = 6, *, region: Region | None = None, **call_fields):
+    """A call in 评审中 with `n_proposals` eligible proposals (each of a new organisation)
+    and `n_experts` experts in the pool. Returns (call, proposals, experts, manager)."""
+    call = make_call(region, status=CallStatus.OPEN, **call_fields)
+    manager = staff(Role.CALL_MANAGER, call.region)
+    items = [
+        proposal_at(call, P.ELIGIBLE, checker=manager, title=f"社区长者陪伴计划{i + 1}号") for i in range(n_proposals)
+    ]
+    run_transition(call, "close_applications", by=None)
+    run_transition(call, "start_review", by=None)
+    experts = [make_expert() for _ in range(n_experts)]
+    return call, items, experts, manager

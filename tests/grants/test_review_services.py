@@ -1,0 +1,92 @@
+"""专家评审 services: the draw and its replay, exclusions, recusal, scoring, closing."""
+
+from decimal import Decimal
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+
+from core.workflow import WorkflowError
+from grants.draw import replay
+from grants.models import Affiliation, Assignment, AssignmentStatus, PanelDraw, ProposalStatus
+from grants.services import review
+from tests.grants.factories import call_in_review, make_expert
+
+A = AssignmentStatus
+P = ProposalStatus
+pytestmark = pytest.mark.django_db
+
+
+def full_points(rnd, value="15"):
+    return {c["key"]: min(Decimal(value), Decimal(str(c["weight"]))) for c in rnd.rubric()}
+
+
+def test_draw_records_a_replayable_panel_per_proposal():
+    call, proposals, experts, manager = call_in_review(3, 7, panel_size=5)
+    rnd = review.draw_panels(call=call, by=manager, seed="fixed")
+    draws = list(PanelDraw.objects.filter(round=rnd))
+    assert len(draws) == 3
+    for d in draws:
+        assert len(d.chosen) == 5
+        assert replay(d) == d.chosen
+        assert sorted(a.expert_id for a in d.assignments.all()) == sorted(d.chosen)
+    for p in proposals:
+        p.refresh_from_db()
+        assert p.status == P.UNDER_REVIEW
+    # load is balanced: 15 seats over 7 experts, nobody holds more than 3
+    loads = [Assignment.objects.filter(expert=e).count() for e in experts]
+    assert max(loads) - min(loads) <= 1
+
+
+def test_exclusions_give_their_reasons():
+    call, proposals, experts, manager = call_in_review(1, 4, panel_size=3)
+    org = proposals[0].organisation
+    Affiliation.objects.create(expert=experts[0], organisation=org, kind="board")
+    experts[1].employer = org.name
+    experts[1].save()
+    experts[2].available = False
+    experts[2].unavailable_note = "出差"
+    experts[2].save()
+    rnd = review.draw_panels(call=call, by=manager)
+    d = rnd.draws.get()
+    reasons = {x["expert"]: x["reason"] for x in d.exclusions}
+    assert reasons[experts[0].pk] == "与申报组织有关联：申报组织的理事、监事"
+    assert reasons[experts[1].pk] == "与申报组织同一工作单位"
+    assert reasons[experts[2].pk] == "暂停评审：出差"
+    assert d.chosen == [experts[3].pk]
+
+
+def test_conflict_recuses_and_draws_a_replacement():
+    call, proposals, experts, manager = call_in_review(1, 4, panel_size=3)
+    rnd = review.draw_panels(call=call, by=manager)
+    a = rnd.assignments.first()
+    user = a.expert.user
+    new = review.declare(assignment=a, by=user, conflict=True, kind="relative", note="配偶在该机构")
+    a.refresh_from_db()
+    assert a.status == A.RECUSED
+    assert new is not None and new.expert_id not in {a.expert_id}
+    assert new.draw.replaces_id == a.pk
+    assert replay(new.draw) == [new.expert_id]
+
+
+def test_only_the_expert_declares_and_scores():
+    call, proposals, experts, manager = call_in_review(1, 3, panel_size=2)
+    rnd = review.draw_panels(call=call, by=manager)
+    a = rnd.assignments.first()
+    with pytest.raises(PermissionDenied):
+        review.declare(assignment=a, by=manager, conflict=False)
+    review.declare(assignment=a, by=a.expert.user, conflict=False)
+    with pytest.raises(ValidationError) as e:
+        review.submit_scores(assignment=a, by=a.expert.user, points={"needs": "25"}, comment="好")
+    assert "“需求调研”的得分须在0到20分之间。" in str(e.value)
+    a.refresh_from_db()
+    assert a.status == A.SCORING
+    review.submit_scores(assignment=a, by=a.expert.user, points=full_points(rnd), comment="需求扎实。")
+    a.refresh_from_db()
+    assert a.status == A.SUBMITTED and a.total == Decimal("75.00")
+
+
+def test_close_round_needs_a_score_per_proposal():
+    call, proposals, experts, manager = call_in_review(1, 3, panel_size=2)
+    rnd = review.draw_panels(call=call, by=manager)
+    with pytest.raises(WorkflowError):
+        review.close_round(round=rnd, by=manager)
