@@ -51,7 +51,12 @@ def build(n: int, panel: int, pool: int, seed: int = 20260510):
     )
     points = np.round(np.clip(share, 0, 1) * np.tile(weights, n * panel), 1)
     scores = pd.DataFrame(
-        {"proposal": prop, "reviewer": rev + 1, "criterion": np.tile([c["key"] for c in RUBRIC], n * panel), "points": points}
+        {
+            "proposal": prop,
+            "reviewer": rev + 1,
+            "criterion": np.tile([c["key"] for c in RUBRIC], n * panel),
+            "points": points,
+        }
     )
     start = datetime.datetime(2026, 4, 1, 9, tzinfo=datetime.UTC)
     proposals = pd.DataFrame(
@@ -112,9 +117,15 @@ def main() -> int:
 
     median = statistics.median(times)
     icc = ranking.agreement.icc
-    print(f"rank_call: median {median * 1000:.0f} ms of {args.repeat} (min {min(times) * 1000:.0f}, max {max(times) * 1000:.0f}); limit {LIMIT * 1000:.0f} ms")
-    print(f"  {len(ranking.rows)} ranked, {sum(r.flagged for r in ranking.rows)} flagged, {icc.method} = {icc.value} ({icc.reading})")
-    print(f"award_list: {award_s * 1000:.0f} ms, {len(award.funded)} funded, committed {award.committed} of {award.pool}")
+    print(
+        f"rank_call: median {median * 1000:.0f} ms of {args.repeat} (min {min(times) * 1000:.0f}, max {max(times) * 1000:.0f}); limit {LIMIT * 1000:.0f} ms"
+    )
+    print(
+        f"  {len(ranking.rows)} ranked, {sum(r.flagged for r in ranking.rows)} flagged, {icc.method} = {icc.value} ({icc.reading})"
+    )
+    print(
+        f"award_list: {award_s * 1000:.0f} ms, {len(award.funded)} funded, committed {award.committed} of {award.pool}"
+    )
     ok = median <= LIMIT
     print("OK" if ok else f"MISSED: median {median:.3f} s > {LIMIT} s")
     return 0 if ok else 1

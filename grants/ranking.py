@@ -5,7 +5,7 @@ show what comes back.
     ranking = rank_call(scores, rubric, proposals, aggregation="trimmed",
                         spread_limit=Decimal("20"), pitch=pitch_scores, pitch_weight=Decimal("30"))
     for row in ranking.rows: row.rank, row.proposal, row.final, row.aggregate, row.flagged …
-    ranking.reviewers, ranking.agreement, ranking.unscored
+    ranking.reviewers, ranking.agreement, ranking.unscored, ranking.only(pitched_ids)
     award = award_list(ranking, proposals, pool=Decimal("500000"), min_score=Decimal("60"),
                        skip_to_cheaper=True)
     sheet = criterion_matrix(scores, rubric, reviewer_order)
@@ -53,7 +53,7 @@ exactly x.xx5 rounds up. Money is Decimal only. Bad input raises RankingError (a
 core.errors.UserError) with a Chinese message."""
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import ROUND_HALF_UP, Decimal
 
 import numpy as np
@@ -116,13 +116,14 @@ class RankRow:
     criterion_means: dict[str, Decimal]  # rubric key → aggregate of that criterion (same method), rubric order
     calibrated: Decimal
     calibrated_rank: int
-    pitch: Decimal | None  # pitch aggregate; None without pitch scores
+    pitch_aggregate: Decimal | None  # pitch-stage aggregate; None without pitch scores
     pitch_n_scores: int
     no_pitch: bool  # the call has a pitch stage and this proposal has no pitch score
     notes: list[str] = field(default_factory=list)  # Chinese remarks for the page
 
     @property
-    def review(self) -> Decimal:
+    def review_aggregate(self) -> Decimal:
+        """The review-stage score: the same as `aggregate`."""
         return self.aggregate
 
 
@@ -172,6 +173,17 @@ class Ranking:
 
     def row(self, proposal: int) -> RankRow:
         return next(r for r in self.rows if r.proposal == proposal)
+
+    def only(self, proposals) -> "Ranking":
+        """The same ranking limited to `proposals` (ids), e.g. those that pitched, for the
+        award list: rows keep their order and their rank numbers in the whole call; the
+        reviewers and the agreement still describe the whole call."""
+        keep = {int(p) for p in proposals}
+        return replace(
+            self,
+            rows=[r for r in self.rows if r.proposal in keep],
+            unscored=[p for p in self.unscored if p in keep],
+        )
 
 
 @dataclass
@@ -295,7 +307,7 @@ def _clean_scores(frame, *, known: pd.Index, what: str, keys=None, weights=None)
         ids = "、".join(str(p) for p in sorted(s.loc[stray, "proposal"].unique())[:5])
         raise RankingError(f"{what}中有不在项目列表中的项目（编号 {ids}）。")
     if keys is not None:
-        code = pd.Categorical(s["criterion"], categories=keys).codes
+        code = pd.Index(keys).get_indexer(s["criterion"])
         if (code < 0).any():
             bad = "、".join(sorted(s.loc[code < 0, "criterion"].unique())[:5])
             raise RankingError(f"{what}中有评审标准以外的指标：{bad}。")
@@ -402,10 +414,13 @@ def rank_call(
     spread_limit: Decimal | None = None,
     pitch: pd.DataFrame | None = None,
     pitch_weight: Decimal | None = None,
+    pitch_rubric: Sequence[Mapping] | None = None,
 ) -> Ranking:
     """Rank every proposal of `proposals` that has scores (the others: `Ranking.unscored`).
-    `pitch` (a frame like `scores`, any criteria) with `pitch_weight` (percent, 0–100) when the
-    call has a pitch stage; `spread_limit` None never flags."""
+    `pitch` (a frame like `scores`) with `pitch_weight` (percent, 0–100) when the call has a
+    pitch stage; `pitch_rubric` (same shape as `rubric`) checks the pitch rows like the review
+    rows (without it each pitch assignment must score the same criteria as the others).
+    `spread_limit` None never flags."""
     if aggregation not in METHOD_LABELS:
         raise RankingError("计分方式应为算术平均（mean）或去掉最高最低分（trimmed）。")
     keys, names, weights = _rubric(rubric)
@@ -455,7 +470,8 @@ def rank_call(
     # pitch
     pitch_per = None
     if pitch is not None:
-        p = _clean_scores(pitch, known=known, what="路演评分")
+        p_keys, _, p_weights = _rubric(pitch_rubric) if pitch_rubric else (None, None, None)
+        p = _clean_scores(pitch, known=known, what="路演评分", keys=p_keys, weights=p_weights)
         p_totals = p.groupby(["proposal", "reviewer"], sort=True)["points"].sum()
         pitch_per = _aggregate(p_totals, "proposal", aggregation).reindex(per.index)
 
@@ -478,7 +494,10 @@ def rank_call(
         finals.append(final)
         final_c[i] = int(final.scaleb(2))
 
-    submitted = pd.to_datetime(proposals["submitted_at"].reindex(per.index), utc=True)
+    when = (
+        proposals["submitted_at"] if "submitted_at" in proposals.columns else pd.Series(pd.NaT, index=proposals.index)
+    )
+    submitted = pd.to_datetime(when.reindex(per.index), utc=True)
     sub_key = submitted.to_numpy(dtype="datetime64[ns]").astype("int64")
     sub_key[submitted.isna().to_numpy()] = np.iinfo(np.int64).max  # unknown time last
     first_c = np.nan_to_num(crit_cents[:, 0], nan=-1.0)
@@ -528,7 +547,7 @@ def rank_call(
                 criterion_means={k: _dec(crit_cents[i, j]) for j, k in enumerate(keys)},
                 calibrated=_dec(cal_c[i]),
                 calibrated_rank=int(cal_rank[i]),
-                pitch=_dec(pitch_c[i]),
+                pitch_aggregate=_dec(pitch_c[i]),
                 pitch_n_scores=int(pitch_n[i]),
                 no_pitch=no_pitch,
                 notes=notes,

@@ -17,6 +17,8 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.urls import reverse
 from django_fsm import FSMField, transition
+from modelcluster.fields import ParentalKey
+from modelcluster.models import ClusterableModel
 
 from accounts.models import Region
 from core.workflow import WorkflowModel
@@ -49,7 +51,7 @@ class ConflictKind(models.TextChoices):
 AFFILIATION_KINDS = [(k.value, k.label) for k in (ConflictKind.MEMBER, ConflictKind.BOARD, ConflictKind.CONSULTANT, ConflictKind.RELATIVE)]
 
 
-class ExpertProfile(models.Model):
+class ExpertProfile(ClusterableModel):
     """One expert of the pool: a user holding the reviewer role, with what they know and
     what they are tied to."""
 
@@ -96,9 +98,7 @@ class ExpertProfile(models.Model):
 class Affiliation(models.Model):
     """An expert's declared tie with an organisation: a draw never puts them on its proposals."""
 
-    expert = models.ForeignKey(
-        ExpertProfile, verbose_name="专家", on_delete=models.CASCADE, related_name="affiliations"
-    )
+    expert = ParentalKey(ExpertProfile, verbose_name="专家", on_delete=models.CASCADE, related_name="affiliations")
     organisation = models.ForeignKey(
         "orgs.Organisation", verbose_name="组织", on_delete=models.CASCADE, related_name="expert_affiliations"
     )

@@ -29,6 +29,7 @@ from orgs.filters import RegionFilter, ScopedFilterSet, radio_choice
 from ..forms.calls import CallForm
 from ..models import Call, CallLevel, CallStatus, ProposalStatus
 from ..services import calls as services
+from ..services.award import REVIEW_ACTION_SLUGS
 from . import GRANTS_MENU_HOOK
 
 VIEW_PERMISSION = "grants.view_call"
@@ -174,7 +175,13 @@ def call_context(request, call: Call, *, bound=None) -> dict:
         "page_edit_url": reverse("wagtailadmin_pages:edit", args=[page.pk]) if page is not None else "",
         "page_url": page.url if page is not None and page.live else "",
         "proposals_url": _proposals_url(call),
-        "action_groups": action_groups(call, request.user, bound=bound),
+        # the review actions live on the call's 评审管理 screen (grants/staff/review.py)
+        "action_groups": action_groups(call, request.user, bound=bound, exclude=REVIEW_ACTION_SLUGS),
+        "review_url": (
+            reverse("grants_admin:call_review", args=[call.pk])
+            if call.status not in (CallStatus.DRAFT, CallStatus.NEEDS, CallStatus.OPEN)
+            else ""
+        ),
         "action_url_name": "grants_admin:call_action",
         "locked": services.locked_fields(call),
     }

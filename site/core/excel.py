@@ -45,6 +45,7 @@ XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 DATE = "yyyy-mm-dd"
 DATETIME = "yyyy-mm-dd hh:mm"
 MONEY = "#,##0.00"
+YUAN = '#,##0.00"元"'
 PERCENT = "0%"
 ONE_DECIMAL = "0.0"
 TEXT = "@"
@@ -399,7 +400,9 @@ def new_workbook():
 
 class Sheet:
     """A write-only sheet: a styled header row, column widths, frozen header and first
-    column, and per-column number formats (`formats`: 0-based column → format)."""
+    column, and per-column number formats (`formats`: 0-based column → format).
+    `preamble`: lines written above the header (a title, a date), bold, the header and
+    the frozen panes moved below them."""
 
     def __init__(
         self,
@@ -410,15 +413,20 @@ class Sheet:
         widths: Iterable[int] = (),
         formats: dict[int, str] | None = None,
         freeze: str | None = "B2",
+        preamble: Iterable[Iterable] = (),
     ):
+        from openpyxl.styles import Font
         from openpyxl.utils import get_column_letter
 
         self.ws = wb.create_sheet(title)
         self.formats = formats or {}
+        preamble = [list(line) for line in preamble]
         for i, width in enumerate(widths, start=1):
             self.ws.column_dimensions[get_column_letter(i)].width = width
         if freeze:
-            self.ws.freeze_panes = freeze
+            self.ws.freeze_panes = f"{freeze.rstrip('0123456789')}{int(freeze.lstrip('ABCDEFGHIJKLMNOPQRSTUVWXYZ')) + len(preamble)}"
+        for line in preamble:
+            self.ws.append([cell(self.ws, v, font=Font(bold=True)) for v in line])
         style = header_style()
         self.ws.append([cell(self.ws, h, **style) for h in headers])
         self.rows = 0

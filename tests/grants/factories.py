@@ -261,3 +261,54 @@ def call_in_review(n_proposals: int = 3, n_experts: int = 6, *, region: Region |
     run_transition(call, "start_review", by=None)
     experts = [make_expert() for _ in range(n_experts)]
     return call, items, experts, manager
+
+
+# ---- 公示 (Grants 2) --------------------------------------------------------------------------------
+
+
+def publicity_row(proposal, rank: int, *, amount=None, score="85.50") -> dict:
+    """One row of a 公示 list as award.py freezes it: public columns only."""
+    places = [r.name for r in proposal.places.all()]
+    return {
+        "proposal": proposal.pk,
+        "number": proposal.number,
+        "title": proposal.title,
+        "organisation": proposal.organisation.name,
+        "category": proposal.category.name if proposal.category_id else "",
+        "places": places,
+        "amount": str(amount if amount is not None else proposal.grant_amount),
+        "score": str(score),
+        "rank": rank,
+    }
+
+
+def make_publicity(
+    call,
+    rows=None,
+    *,
+    proposals=(),
+    opens_on: datetime.date | None = None,
+    closes_on: datetime.date | None = None,
+    kind: str = "shortlist",
+    title: str = "",
+    intro: str = "",
+    by=None,
+):
+    """A 公示 of `call` (its window open today by default: yesterday to 5 days on), its
+    rows given or made from `proposals` in that order. Created directly (the CMS makes
+    its page on creation), not through the award service."""
+    from grants.models import Publicity
+
+    today = timezone.localdate()
+    if rows is None:
+        rows = [publicity_row(p, i) for i, p in enumerate(proposals, 1)]
+    return Publicity.objects.create(
+        call=call,
+        kind=kind,
+        title=title or f"{call.title}{'立项公示' if kind == 'shortlist' else '立项结果公告'}",
+        intro=intro,
+        opens_on=opens_on or today - datetime.timedelta(days=1),
+        closes_on=closes_on if closes_on is not None or kind != "shortlist" else today + datetime.timedelta(days=5),
+        rows=rows,
+        published_by=by,
+    )

@@ -90,3 +90,46 @@ def test_close_round_needs_a_score_per_proposal():
     rnd = review.draw_panels(call=call, by=manager)
     with pytest.raises(WorkflowError):
         review.close_round(round=rnd, by=manager)
+
+
+def score_all(rnd, totals_by_expert=None):
+    """Every expert declares no conflict and submits; points scaled so each expert's total
+    is totals_by_expert.get(expert_id, 80)."""
+    for a in rnd.assignments.select_related("expert__user").filter(status=A.ASSIGNED):
+        review.declare(assignment=a, by=a.expert.user, conflict=False)
+        a.refresh_from_db()
+        target = Decimal(str((totals_by_expert or {}).get(a.expert_id, 80)))
+        points = {c["key"]: (Decimal(str(c["weight"])) * target / 100).quantize(Decimal("0.1")) for c in rnd.rubric()}
+        review.submit_scores(assignment=a, by=a.expert.user, points=points, comment="设计合理，需求清楚。")
+
+
+def test_whole_review_to_approval():
+    import datetime
+
+    from django.utils import timezone
+
+    from grants.models import CallStatus, Publicity
+    from grants.services import award
+
+    call, proposals, experts, manager = call_in_review(3, 5, panel_size=3, pool_total=Decimal("150000"))
+    rnd = review.draw_panels(call=call, by=manager)
+    score_all(rnd)
+    review.close_round(round=rnd, by=manager)
+    for p in proposals:
+        p.refresh_from_db()
+        assert p.status == P.REVIEWED and p.rank is not None and p.score == Decimal("80.00")
+    publicity = award.publish_shortlist(call=call, by=manager)
+    call.refresh_from_db()
+    assert call.status == CallStatus.PUBLICISING
+    assert len(publicity.rows) == 2  # 60,000 each: the pool of 150,000 funds two
+    with pytest.raises(WorkflowError):
+        award.approve_call(call=call, by=manager)
+    Publicity.objects.filter(pk=publicity.pk).update(closes_on=timezone.localdate() - datetime.timedelta(days=1))
+    award.approve_call(call=call, by=manager)
+    statuses = sorted(Proposal_status(p) for p in proposals)
+    assert statuses == [P.APPROVED, P.APPROVED, P.NOT_FUNDED]
+
+
+def Proposal_status(p):
+    p.refresh_from_db()
+    return p.status

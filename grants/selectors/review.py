@@ -1,0 +1,182 @@
+"""Reads of the review stage: a round's progress, the score frames grants.ranking works
+on, and a call's ranking and award list. Each is a fixed number of queries whatever the
+number of proposals and reviewers."""
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+import pandas as pd
+from django.db.models import Q
+
+from accounts.models import Region
+
+from .. import ranking
+from ..models import Assignment, AssignmentStatus, ExpertProfile, Proposal, ProposalStatus, ReviewRound, Stage
+
+A = AssignmentStatus
+P = ProposalStatus
+
+
+def rounds_of(call) -> dict[str, ReviewRound]:
+    return {r.stage: r for r in ReviewRound.objects.filter(call=call)}
+
+
+# ---- progress -----------------------------------------------------------------------------------
+
+
+@dataclass
+class Progress:
+    assignments: int = 0
+    submitted: int = 0
+    recused: int = 0
+    waiting: int = 0  # not yet declared
+    scoring: int = 0
+
+    @property
+    def active(self) -> int:
+        return self.assignments - self.recused
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.submitted / self.active) if self.active else 0
+
+
+def _add(p: Progress, status, n: int = 1) -> None:
+    p.assignments += n
+    if status == A.SUBMITTED:
+        p.submitted += n
+    elif status == A.RECUSED:
+        p.recused += n
+    elif status == A.ASSIGNED:
+        p.waiting += n
+    else:
+        p.scoring += n
+
+
+def round_progress(rnd: ReviewRound) -> dict:
+    """Completion of a round overall, per proposal and per reviewer (names of reviewers are
+    for the call manager only): three queries whatever the size of the round."""
+    total = Progress()
+    per_proposal: dict[int, Progress] = defaultdict(Progress)
+    per_expert: dict[int, Progress] = defaultdict(Progress)
+    last_reminded = None
+    for proposal_id, expert_id, status, reminded in Assignment.objects.filter(round=rnd).values_list(
+        "proposal_id", "expert_id", "status", "reminded_at"
+    ):
+        _add(total, status)
+        _add(per_proposal[proposal_id], status)
+        _add(per_expert[expert_id], status)
+        if reminded and (last_reminded is None or reminded > last_reminded):
+            last_reminded = reminded
+    experts = {e.pk: e for e in ExpertProfile.objects.filter(pk__in=list(per_expert)).select_related("user")}
+    proposals = {
+        p.pk: p for p in Proposal.objects.filter(pk__in=list(per_proposal)).only("pk", "number", "title", "status")
+    }
+    return {
+        "total": total,
+        "proposals": sorted(
+            ((proposals[k], v) for k, v in per_proposal.items()), key=lambda pv: (pv[1].percent, pv[0].number)
+        ),
+        "experts": sorted(((experts[k], v) for k, v in per_expert.items()), key=lambda ev: (ev[1].percent, ev[0].pk)),
+        "last_reminded": last_reminded,
+        "unscored": sum(1 for v in per_proposal.values() if v.submitted == 0),
+    }
+
+
+# ---- ranking --------------------------------------------------------------------------------------
+
+
+def score_frame(rnd: ReviewRound | None) -> pd.DataFrame:
+    """One row per submitted criterion score of the round: proposal, reviewer, criterion, points."""
+    columns = ["proposal", "reviewer", "criterion", "points"]
+    if rnd is None:
+        return pd.DataFrame(columns=columns)
+    rows = [
+        (proposal_id, expert_id, key, float(value))
+        for proposal_id, expert_id, points in Assignment.objects.filter(round=rnd, status=A.SUBMITTED).values_list(
+            "proposal_id", "expert_id", "points"
+        )
+        for key, value in (points or {}).items()
+    ]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def _district_names() -> dict[str, str]:
+    return {r.path: r.name for r in Region.objects.filter(level=Region.Level.DISTRICT).only("path", "name")}
+
+
+def proposals_frame(call, ids=None) -> pd.DataFrame:
+    """The proposals the ranking and the award list speak of, indexed by id."""
+    qs = Proposal.objects.filter(call=call, status__in=RANKED_STATES)
+    if ids is not None:
+        qs = qs.filter(pk__in=ids)
+    districts = _district_names()
+    step = Region.steplen * Region.Level.DISTRICT
+    rows = [
+        {
+            "id": pk,
+            "number": number,
+            "title": title,
+            "requested": requested,
+            "adjusted": adjusted,
+            "submitted_at": submitted_at,
+            "category": category or "未选择",
+            "level": districts.get((path or "")[:step], "市直"),
+        }
+        for pk, number, title, requested, adjusted, submitted_at, category, path in qs.values_list(
+            "pk",
+            "number",
+            "title",
+            "grant_amount",
+            "adjusted_amount",
+            "submitted_at",
+            "category__name",
+            "organisation__region__path",
+        )
+    ]
+    frame = pd.DataFrame(
+        rows, columns=["id", "number", "title", "requested", "adjusted", "submitted_at", "category", "level"]
+    )
+    return frame.set_index("id")
+
+
+# the proposals that are ranked: under review until approval
+RANKED_STATES = (P.UNDER_REVIEW, P.REVIEWED, P.PITCHED, P.SHORTLISTED, P.PUBLICISED, P.APPROVED, P.NOT_FUNDED)
+
+
+@dataclass
+class CallRanking:
+    ranking: object  # grants.ranking.Ranking
+    proposals: pd.DataFrame
+    reviewer_labels: dict = field(default_factory=dict)  # expert id → 评委k
+    pitch: bool = False
+
+
+def reviewer_labels(scores: pd.DataFrame) -> dict[int, str]:
+    """评委1…N in expert-id order: the same label on every page and in the workbook."""
+    return {e: f"评委{i}" for i, e in enumerate(sorted(set(scores["reviewer"].tolist())), start=1)}
+
+
+def call_ranking(call, *, rounds=None) -> CallRanking:
+    """The call's ranking from the submitted scores of its closed or open rounds."""
+    rounds = rounds if rounds is not None else rounds_of(call)
+    review = score_frame(rounds.get(Stage.REVIEW))
+    pitch_round = rounds.get(Stage.PITCH)
+    pitch = score_frame(pitch_round) if pitch_round else None
+    ids = sorted(set(review["proposal"].tolist()))
+    proposals = proposals_frame(call, ids)
+    result = ranking.rank_call(
+        review,
+        call.rubric,
+        proposals,
+        aggregation=call.aggregation,
+        spread_limit=call.spread_limit,
+        pitch=pitch if pitch is not None and len(pitch) else None,
+        pitch_rubric=call.pitch_rubric if pitch is not None else None,
+        pitch_weight=call.pitch_weight,
+    )
+    return CallRanking(result, proposals, reviewer_labels(review), pitch=pitch is not None)
+
+
+def review_queue_q(user) -> Q:
+    return Q(expert__user=user)
