@@ -180,3 +180,36 @@ def call_ranking(call, *, rounds=None) -> CallRanking:
 
 def review_queue_q(user) -> Q:
     return Q(expert__user=user)
+
+
+def applicant_result(proposal) -> dict | None:
+    """What the applicant reads once the call has decided: the amount, or the score, the
+    rank among the ranked proposals and each reviewer's comment as 评委k, never a name."""
+    if proposal.status not in (P.APPROVED, P.NOT_FUNDED):
+        return None
+    submitted = list(
+        Assignment.objects.filter(proposal=proposal, round__stage=Stage.REVIEW, status=A.SUBMITTED)
+        .only("expert_id", "comment", "comments", "total")
+        .order_by("expert_id")
+    )
+    comments = []
+    for i, a in enumerate(submitted, start=1):
+        text = a.comment or "；".join(v for v in (a.comments or {}).values() if v)
+        if text:
+            comments.append({"label": f"评委{i}", "text": text})
+    ranked = (
+        Proposal.objects.filter(call_id=proposal.call_id, rank__isnull=False).count()
+        if proposal.rank is not None
+        else 0
+    )
+    return {
+        "approved": proposal.status == P.APPROVED,
+        "score": proposal.score,
+        "review_score": proposal.review_score,
+        "pitch_score": proposal.pitch_score,
+        "rank": proposal.rank,
+        "ranked": ranked,
+        "amount": proposal.awarded_amount,
+        "reason": proposal.status_reason,
+        "comments": comments,
+    }

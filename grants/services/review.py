@@ -350,7 +350,10 @@ def save_draft(*, assignment: Assignment, by, points: dict, comments: dict | Non
 def submit_scores(*, assignment: Assignment, by, points: dict, comments: dict | None = None, comment: str = "") -> Assignment:
     """Submit every criterion's points and the comments; the scores are then locked."""
     record = _scores_record(assignment, points, comments, comment, complete=True)
-    transition(assignment, "submit", by=by, denied=REVIEW_DENIED, record={**record, "submitted_at": timezone.now()})
+    with transaction.atomic():
+        # the round row is locked: a submission and the closing of the round never overlap
+        assignment.round = ReviewRound.objects.select_for_update().get(pk=assignment.round_id)
+        transition(assignment, "submit", by=by, denied=REVIEW_DENIED, record={**record, "submitted_at": timezone.now()})
     return assignment
 
 
@@ -427,6 +430,7 @@ def close_round(*, round: ReviewRound, by, reason: str = "") -> ReviewRound:
     if unscored:
         raise WorkflowError(f"还有{unscored}个项目没有任何专家提交评分，请催办或改派后再结束。")
     with transaction.atomic():
+        ReviewRound.objects.select_for_update().filter(pk=round.pk).first()  # waits for submissions in flight
         transition(round, "close", by=by, record={"closed_at": timezone.now(), "closed_by": by})
         ids = list(round.assignments.values_list("proposal_id", flat=True).distinct())
         step = ("finish_review", P.UNDER_REVIEW, P.REVIEWED) if round.stage == Stage.REVIEW else (

@@ -29,7 +29,7 @@ from core.files import human_size, serve_private
 
 from .. import rules
 from ..diff import diff_versions
-from ..models import CHECK_PERMISSION, LineNature, Proposal, ProposalStatus
+from ..models import CHECK_PERMISSION, REVIEW_STATES, Assignment, LineNature, Proposal, ProposalStatus
 from ..pdf import proposal_document, proposal_pdf_response
 from ..selectors.proposals import attachment_for_staff, proposal_for_staff, standing_now
 from ..services.proposals import snapshot
@@ -138,7 +138,38 @@ def _recommended_from(proposal: Proposal, user) -> dict | None:
 # ---- the page ------------------------------------------------------------------------------------
 
 
-def _render(request, proposal, *, bound: dict | None = None, status: int = 200):
+# the proposal states in which its page shows the review (panels, scores, actions on them)
+REVIEWED_STATES = (*REVIEW_STATES, P.APPROVED, P.NOT_FUNDED)
+
+
+def review_context(proposal, user, *, assignment_bound: dict | None = None) -> dict | None:
+    """The proposal's panels: each expert with their state, the draw that put them there,
+    their total once the round is closed, and what a call manager may do with them
+    (退回重评, 改派), from the assignment's own transitions. One query."""
+    if proposal.status not in REVIEWED_STATES:
+        return None
+    rows = []
+    assignments = list(
+        Assignment.objects.filter(proposal=proposal)
+        .select_related("expert__user", "round", "draw")
+        .order_by("round__stage", "pk")
+    )
+    labels = {e: f"评委{i}" for i, e in enumerate(sorted({a.expert_id for a in assignments if a.status == Assignment.Status.SUBMITTED}), start=1)}
+    for a in assignments:
+        a.round.call = proposal.call  # conditions and permissions read the call: no query
+        bound = (assignment_bound or {}).get(a.pk)
+        rows.append(
+            {
+                "a": a,
+                "label": labels.get(a.expert_id, ""),
+                "groups": action_groups(a, user, bound=bound, exclude=("submit",)),
+                "closed": not a.round.is_open,
+            }
+        )
+    return {"rows": rows, "url_name": "grants_admin:assignment_action"}
+
+
+def _render(request, proposal, *, bound: dict | None = None, status: int = 200, assignment_bound=None):
     user = request.user
     call, org = proposal.call, proposal.organisation
     doc = proposal_document(proposal)  # grants.pdf: the reading the applicant and the PDF share
@@ -183,6 +214,7 @@ def _render(request, proposal, *, bound: dict | None = None, status: int = 200):
         ),
         "action_groups": groups,
         "action_url_name": "grants_admin:proposal_action",
+        "review": review_context(proposal, user, assignment_bound=assignment_bound),
         "read_only": not may_check and not groups,
         **versions_context(proposal, request.GET),
     }
@@ -226,8 +258,31 @@ proposal_actions = ActionScreen(
 )
 
 
+def _assignment_for_staff(request, pk):
+    from django.shortcuts import get_object_or_404
+
+    a = get_object_or_404(Assignment.objects.select_related("round__call", "expert__user"), pk=pk)
+    proposal_for_staff(request.user, a.proposal_id)  # 404 outside the user's scope
+    return a
+
+
+assignment_actions = ActionScreen(
+    model=Assignment,
+    get_object=_assignment_for_staff,
+    render=lambda request, a, *, bound=None, status=200: _render(
+        request, proposal_for_staff(request.user, a.proposal_id), assignment_bound={a.pk: bound}, status=status
+    ),
+    view_permission=VIEW_PERMISSION,
+    forbidden_text=lambda action: f"您没有“{action.label}”的权限：只有征集所在区域的业务主管（民政）可以退回重评或改派专家。",
+    success_url=lambda a, action, result: reverse("grants_admin:proposal", args=[a.proposal_id]) + "#review",
+    back_label=lambda a: str(a.proposal),
+    section=("申报项目", reverse_lazy("grants_admin:proposals")),
+)
+
+
 urlpatterns = [
     path("proposals/<int:pk>/", proposal, name="proposal"),
+    path("assignments/<int:pk>/<slug:action>/", assignment_actions.as_view(), name="assignment_action"),
     path("proposals/<int:pk>/pdf/", proposal_pdf, name="proposal_pdf"),
     path("proposals/attachments/<int:pk>/", proposal_attachment, name="proposal_attachment"),
     path("proposals/<int:pk>/<slug:action>/", proposal_actions.as_view(), name="proposal_action"),

@@ -99,6 +99,19 @@ def next_step(proposal: Proposal, today=None) -> str:
         P.ELIGIBLE: "资格审查通过，等待专家评审。",
         P.INELIGIBLE: f"资格审查未通过：{proposal.status_reason or '—'}",
         P.WITHDRAWN: "已撤回。",
+        P.UNDER_REVIEW: "专家评审中，评审结束后公布结果。",
+        P.REVIEWED: "专家评审已结束，等待确定立项名单。",
+        P.PITCHED: "路演答辩已结束，等待确定立项名单。",
+        P.SHORTLISTED: "已列入拟立项名单，等待公示。",
+        P.PUBLICISED: (
+            f"已列入拟立项名单，立项公示至{chinese_date(call.publicity_until)}，公示期满后批复。"
+            if call.publicity_until
+            else "已列入拟立项名单，正在公示。"
+        ),
+        P.APPROVED: f"已批复立项，资助{rules.fmt_money(proposal.awarded_amount)}元。请等待签订项目协议的通知。"
+        if proposal.awarded_amount is not None
+        else "已批复立项。",
+        P.NOT_FUNDED: f"未获立项：{proposal.status_reason or '—'}",
     }.get(proposal.status, proposal.get_status_display())
 
 
@@ -362,8 +375,11 @@ def _budget_rows(formset):
 
 
 def _detail_context(request, proposal, role) -> dict:
+    from ..selectors.review import applicant_result
+
     may_edit = role in EDITORS
     return {
+        "result": applicant_result(proposal),
         **_common(proposal),
         "doc": proposal_document(proposal),
         "version": latest_version(proposal),

@@ -194,3 +194,42 @@ def test_ranking_and_award_query_counts_are_flat(client, n, request):
 
 
 FLAT: dict = {}
+
+
+def test_proposal_page_lists_the_panel_and_reopens_with_a_reason(client):
+    call, proposals, experts, manager, rnd = reviewed_call(1, 4)
+    p = proposals[0]
+    a = Assignment.objects.filter(proposal=p, status=A.SUBMITTED).first()
+    client.force_login(manager)
+    html = client.get(f"/admin/grants/proposals/{p.pk}/").content.decode()
+    assert "专家评审" in html and a.expert.name in html and "评审结束后显示" in html
+    r = client.post(f"/admin/grants/assignments/{a.pk}/reopen/", {"reopen-reason": ""})
+    assert r.status_code == 400 and "退回重评时请写明原因" in r.content.decode()
+    a.refresh_from_db()
+    assert a.status == A.SUBMITTED
+    r = client.post(f"/admin/grants/assignments/{a.pk}/reopen/", {"reopen-reason": "第三项评分与评语不符"})
+    assert r.status_code == 302
+    a.refresh_from_db()
+    assert a.status == A.SCORING and a.reopen_reason == "第三项评分与评语不符" and a.total is None
+    # the expert is told
+    from core.models import Notification
+
+    assert Notification.objects.filter(recipient=a.expert.user, title__contains="退回重评").exists()
+    auditor = staff(Role.AUDITOR, call.region)
+    client.force_login(auditor)
+    assert client.post(f"/admin/grants/assignments/{a.pk}/replace/", {"replace-reason": "出差"}).status_code == 403
+    client.force_login(staff(Role.CALL_MANAGER, region_tree()["huarong"]))
+    assert client.post(f"/admin/grants/assignments/{a.pk}/replace/", {"replace-reason": "出差"}).status_code == 404
+
+
+def test_replace_draws_a_new_expert(client):
+    call, proposals, experts, manager = call_in_review(1, 4, panel_size=3)
+    rnd = review.draw_panels(call=call, by=manager)
+    a = rnd.assignments.first()
+    client.force_login(manager)
+    r = client.post(f"/admin/grants/assignments/{a.pk}/replace/", {"replace-reason": "专家临时出差"})
+    assert r.status_code == 302
+    a.refresh_from_db()
+    assert a.status == A.RECUSED
+    new = Assignment.objects.get(draw__replaces=a)
+    assert new.expert_id not in set(rnd.assignments.exclude(pk=new.pk).values_list("expert_id", flat=True))

@@ -133,3 +133,31 @@ def test_whole_review_to_approval():
 def Proposal_status(p):
     p.refresh_from_db()
     return p.status
+
+
+def test_applicant_reads_the_result_and_anonymised_comments(client):
+    import datetime
+
+    from django.utils import timezone
+
+    from grants.models import Publicity
+    from grants.services import award
+    from core.models import Notification
+
+    call, proposals, experts, manager = call_in_review(3, 5, panel_size=3, pool_total=Decimal("100000"))
+    rnd = review.draw_panels(call=call, by=manager)
+    score_all(rnd)
+    review.close_round(round=rnd, by=manager)
+    publicity = award.publish_shortlist(call=call, by=manager)
+    Publicity.objects.filter(pk=publicity.pk).update(closes_on=timezone.localdate() - datetime.timedelta(days=1))
+    award.approve_call(call=call, by=manager)
+    loser = next(p for p in proposals if Proposal_status(p) == P.NOT_FUNDED)
+    leader = loser.organisation.memberships.get().user
+    client.force_login(leader)
+    html = client.get(f"/me/proposals/{loser.pk}/").content.decode()
+    assert "评审结果" in html and "未获立项" in html and "排名" in html
+    assert "评委1" in html and "设计合理，需求清楚。" in html
+    for e in experts:
+        assert e.name not in html
+    note = Notification.objects.filter(recipient=leader, title__startswith="评审结果").get()
+    assert "评委1：设计合理，需求清楚。" in note.body and "排名第" in note.body
