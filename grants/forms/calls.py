@@ -25,6 +25,7 @@ from ..models.calls import (
     DEFAULT_CATEGORY_CODES,
     TRANCHE_GATES,
     default_eligible_types,
+    default_pitch_rubric,
     default_rubric,
     default_tranches,
 )
@@ -234,6 +235,9 @@ class CallForm(WagtailAdminModelForm):
     rubric = RubricField(
         label="评审标准", help_text="每行一项评审指标，分值合计须为100。删除一行请勾选该行的“删除”，添加请填写空白行。"
     )
+    pitch_rubric = RubricField(
+        label="路演评分标准", required=False, help_text="设路演答辩环节时使用，分值合计须为100。"
+    )
     tranche_plan = TrancheField(label="拨付计划", help_text="各期比例合计须为100%。")
 
     class Meta(WagtailAdminModelForm.Meta):
@@ -265,7 +269,7 @@ class CallForm(WagtailAdminModelForm):
         self.fields["rubric"].error_messages["required"] = "请至少设置一项评审标准。"
         self.fields["tranche_plan"].error_messages["required"] = "请至少设置一期拨付。"
         for name, field in self.fields.items():
-            if name not in ("region", "categories", "rubric", "tranche_plan"):
+            if name not in ("region", "categories", "rubric", "pitch_rubric", "tranche_plan"):
                 verb = "选择" if isinstance(field, forms.ChoiceField | forms.ModelChoiceField) else "填写"
                 field.error_messages["required"] = f"请{verb}{field.label}。"
         for name, why in locked_fields(self.instance).items():
@@ -335,6 +339,7 @@ class CallForm(WagtailAdminModelForm):
             # the declared fields have no model default of their own
             "eligible_types": default_eligible_types(),
             "rubric": default_rubric(),
+            "pitch_rubric": default_pitch_rubric(),
             "tranche_plan": default_tranches(),
         }
         return initial

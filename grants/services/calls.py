@@ -67,6 +67,10 @@ EDITABLE_FIELDS = (
     "has_pitch",
     "pitch_weight",
     "min_fundable_score",
+    "spread_limit",
+    "exclude_local_experts",
+    "pitch_rubric",
+    "fund_cheaper_after_skip",
     "tranche_plan",
     "next_round",
 )
@@ -89,6 +93,8 @@ REVIEW_RULES = (
     "has_pitch",
     "pitch_weight",
     "min_fundable_score",
+    "exclude_local_experts",
+    "pitch_rubric",
 )
 
 STAGES = list(S.values)
@@ -101,6 +107,7 @@ LOCKS = [
         "申报截止后，资金规则和申报资格不能再修改（资格审查以此为准）。",
     ),
     (S.REVIEWING, REVIEW_RULES, "进入评审后，评审规则不能再修改。"),
+    (S.PUBLICISING, ("spread_limit", "fund_cheaper_after_skip"), "立项公示后，立项名单的规则不能再修改。"),
     (S.DECIDED, ("tranche_plan",), "批复立项后，拨付计划不能再修改。"),
 ]
 

@@ -275,7 +275,10 @@ class CallViewSet(ScopedModelViewSet):
                     FieldRowPanel(
                         [FieldPanel("panel_size"), FieldPanel("aggregation"), FieldPanel("min_fundable_score")]
                     ),
-                    FieldRowPanel([FieldPanel("blind_review"), FieldPanel("has_pitch"), FieldPanel("pitch_weight")]),
+                    FieldRowPanel([FieldPanel("blind_review"), FieldPanel("exclude_local_experts")]),
+                    FieldRowPanel([FieldPanel("has_pitch"), FieldPanel("pitch_weight")]),
+                    FieldPanel("pitch_rubric"),
+                    FieldRowPanel([FieldPanel("spread_limit"), FieldPanel("fund_cheaper_after_skip")]),
                 ],
                 heading="评审规则",
             ),
