@@ -7,7 +7,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 
 from core.workflow import WorkflowError
 from grants.draw import replay
-from grants.models import Affiliation, Assignment, AssignmentStatus, PanelDraw, ProposalStatus
+from grants.models import Affiliation, Assignment, AssignmentStatus, PanelDraw, Proposal, ProposalStatus
 from grants.services import review
 from tests.grants.factories import call_in_review, make_expert
 
@@ -161,3 +161,60 @@ def test_applicant_reads_the_result_and_anonymised_comments(client):
         assert e.name not in html
     note = Notification.objects.filter(recipient=leader, title__startswith="评审结果").get()
     assert "评委1：设计合理，需求清楚。" in note.body and "排名第" in note.body
+
+
+def test_pitch_combines_by_the_call_weight_and_only_pitched_proposals_are_funded():
+    import datetime
+
+    from django.utils import timezone
+
+    from grants.models import ReviewRound, Stage
+    from grants.services import award
+
+    from tests.grants.factories import timeline
+
+    dates = timeline("open")
+    call, proposals, experts, manager = call_in_review(
+        3, 6, panel_size=3, has_pitch=True, pitch_weight=Decimal("40"), pitch_on=dates["review_until"]
+    )
+    rnd = review.draw_panels(call=call, by=manager)
+    ids = [p.pk for p in proposals]
+    # review totals 90 / 80 / 70 by proposal
+    target = dict(zip(ids, (90, 80, 70)))
+    for a in rnd.assignments.select_related("expert__user"):
+        review.declare(assignment=a, by=a.expert.user, conflict=False)
+        a.refresh_from_db()
+        t = Decimal(target[a.proposal_id])
+        review.submit_scores(
+            assignment=a,
+            by=a.expert.user,
+            points={c["key"]: (Decimal(str(c["weight"])) * t / 100).quantize(Decimal("0.1")) for c in rnd.rubric()},
+            comment="好",
+        )
+    review.close_round(round=rnd, by=manager)
+    starts = timezone.now() + datetime.timedelta(days=1)
+    award.call_schedule_pitch(call=call, by=manager, count=2, starts_at=starts, minutes=20, place="市民之家三楼", panel_size=3)
+    pitch = ReviewRound.objects.get(call=call, stage=Stage.PITCH)
+    pitched = list(Proposal.objects.filter(call=call, pitch_at__isnull=False).order_by("pitch_at"))
+    assert [p.pk for p in pitched] == ids[:2]
+    assert pitched[1].pitch_at - pitched[0].pitch_at == datetime.timedelta(minutes=20)
+    # pitch totals: the second-ranked proposal pitches best (100 vs 50)
+    pitch_target = {ids[0]: 50, ids[1]: 100}
+    for a in pitch.assignments.select_related("expert__user"):
+        review.declare(assignment=a, by=a.expert.user, conflict=False)
+        a.refresh_from_db()
+        t = Decimal(pitch_target[a.proposal_id])
+        review.submit_scores(
+            assignment=a,
+            by=a.expert.user,
+            points={c["key"]: (Decimal(str(c["weight"])) * t / 100).quantize(Decimal("0.1")) for c in pitch.rubric()},
+            comment="路演清楚",
+        )
+    review.close_round(round=pitch, by=manager)
+    first, second, third = (Proposal.objects.get(pk=i) for i in ids)
+    assert (first.score, second.score) == (Decimal("74.00"), Decimal("88.00"))  # 90×0.6+50×0.4, 80×0.6+100×0.4
+    assert second.rank == 1 and first.rank == 2
+    assert first.status == second.status == P.PITCHED and third.status == P.REVIEWED
+    publicity = award.publish_shortlist(call=call, by=manager)
+    assert {r["proposal"] for r in publicity.rows} == {ids[0], ids[1]}
+    assert Proposal_status(third) == P.REVIEWED
