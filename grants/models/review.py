@@ -286,7 +286,7 @@ class Assignment(WorkflowModel):
 
     @property
     def has_draft(self) -> bool:
-        return self.status == A.SCORING and bool(self.points or self.comment)
+        return self.status == A.SCORING and bool(self.points or self.comment or self.comments)
 
     def points_decimal(self) -> dict[str, Decimal]:
         return {k: Decimal(v) for k, v in (self.points or {}).items() if v not in (None, "")}
@@ -314,7 +314,7 @@ class Assignment(WorkflowModel):
             "label": "声明利益冲突并回避",
             "reason": "optional",
             "danger": True,
-            "success": "已回避“{obj.proposal}”，系统已自动抽取替补专家。",
+            "success": "已声明回避，系统已自动抽取替补专家。",
         },
     )
     def declare_conflict(self):

@@ -14,6 +14,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Count
 from django.utils import timezone
+from django_fsm import ConcurrentTransition
 
 from accounts.models import Region
 from accounts.roles import GROUP_NAMES, Role
@@ -342,13 +343,20 @@ def save_draft(*, assignment: Assignment, by, points: dict, comments: dict | Non
     record = _scores_record(assignment, points, comments, comment, complete=False)
     for k, v in record.items():
         setattr(assignment, k, v)
-    assignment.save(update_fields=list(record))
+    try:
+        assignment.save(update_fields=list(record))
+    except ConcurrentTransition:
+        raise WorkflowError("这项评审任务刚被业务主管处理（退回或改派），请刷新页面后查看。") from None
     return assignment
 
 
 @action_service(Assignment, "submit")
 def submit_scores(*, assignment: Assignment, by, points: dict, comments: dict | None = None, comment: str = "") -> Assignment:
     """Submit every criterion's points and the comments; the scores are then locked."""
+    if assignment.expert.user_id != getattr(by, "pk", None):
+        raise PermissionDenied(REVIEW_DENIED)
+    if assignment.status != A.SCORING:
+        raise WorkflowError(f"当前状态为“{assignment.get_status_display()}”，不能提交评分。")
     record = _scores_record(assignment, points, comments, comment, complete=True)
     with transaction.atomic():
         # the round row is locked: a submission and the closing of the round never overlap
