@@ -23,7 +23,11 @@ def ranking_workbook(call) -> bytes:
     order = sorted(labels, key=lambda e: int(labels[e].removeprefix("评委")))
     awarded = {a.proposal: a for a in award.rows}
     wb = new_workbook()
-    preamble = [[call.title], [f"导出时间：{timezone.localtime():%Y年%m月%d日 %H:%M}"], [f"计分方式：{ranking.method_label}；{ranking.tie_break}"]]
+    preamble = [
+        [call.title],
+        [f"导出时间：{timezone.localtime():%Y年%m月%d日 %H:%M}"],
+        [f"计分方式：{ranking.method_label}；{ranking.tie_break}"],
+    ]
     headers = [
         "排名",
         "申报编号",
@@ -73,7 +77,13 @@ def ranking_workbook(call) -> bytes:
                 "是" if a and a.funded else "否",
             ]
         )
-    matrix = rk.criterion_matrix(score_frame(_review_round(call)), call.rubric, {e: labels[e] for e in order}, proposals=[r.proposal for r in ranking.rows], totals=True)
+    matrix = rk.criterion_matrix(
+        score_frame(_review_round(call)),
+        call.rubric,
+        {e: labels[e] for e in order},
+        proposals=[r.proposal for r in ranking.rows],
+        totals=True,
+    )
     columns = list(matrix.columns)
     detail = Sheet(
         wb,
@@ -84,7 +94,13 @@ def ranking_workbook(call) -> bytes:
     )
     for pid, values in matrix.iterrows():
         detail.append([frame.loc[pid, "number"], *[v for v in values.tolist()]])
-    scale = Sheet(wb, "评委尺度", ["评委", "评分项目数", "平均总分", "标准差", "与总体平均之差", "尺度"], widths=[8, 10, 10, 10, 14, 8], freeze=None)
+    scale = Sheet(
+        wb,
+        "评委尺度",
+        ["评委", "评分项目数", "平均总分", "标准差", "与总体平均之差", "尺度"],
+        widths=[8, 10, 10, 10, 14, 8],
+        freeze=None,
+    )
     for s in ranking.reviewers:
         scale.append([labels.get(s.reviewer, ""), s.n, s.mean, s.std, s.offset, s.label])
     return workbook_bytes(wb)

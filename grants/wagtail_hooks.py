@@ -35,7 +35,9 @@ from .staff import (  # noqa: E402, F401  # noqa: E402, F401
     admin_lists,
     calls,  # noqa: E402, F401
     dashboard,
+    experts,
     linkage,
     needs,
+    objections,
     proposals,
 )

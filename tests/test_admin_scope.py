@@ -23,7 +23,17 @@ from accounts.models import User
 from accounts.roles import ROLE_PERMISSIONS, Role
 from core.models import BackgroundJob
 from core.viewsets import ScopedModelViewSet
-from grants.models import Call, Need, Proposal, ProposalAttachment, Recommendation
+from grants.models import (
+    Assignment,
+    Call,
+    ExpertProfile,
+    Need,
+    Objection,
+    PanelDraw,
+    Proposal,
+    ProposalAttachment,
+    Recommendation,
+)
 from incubator import services as incubator_services
 from incubator.models import BaseLevel, Incubation, IncubationBase, IncubationStatus, Promotion
 from orgs.models import Organisation, OrganisationStatus
@@ -73,6 +83,9 @@ def far(regions):
         Recommendation: recommendation,
         Proposal: proposal,
         ProposalAttachment: proposal.attachments.get(),
+        ExpertProfile: (expert := _far_expert(town)),
+        Objection: _far_objection(call, proposal),
+        **_far_assignment(call, proposal, expert),
     }
 
 
@@ -111,6 +124,48 @@ def _far_proposal(call):
     return proposal
 
 
+def _far_objection(call, proposal):
+    """An objection, with evidence, to the 公示 of 华容镇's call."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from grants.services import publicity
+    from tests.factories import PDF_BYTES
+    from tests.grants.factories import make_publicity
+
+    return publicity.file_objection(
+        publicity=make_publicity(call, proposals=[proposal], title=f"华容镇{SECRET}立项公示"),
+        name=f"{SECRET}人",
+        contact="13912345678",
+        reason=f"{SECRET}异议内容，请核实。",
+        proposal=proposal,
+        evidence=SimpleUploadedFile(f"{SECRET}材料.pdf", PDF_BYTES),
+        client="far",
+    )
+
+
+def _far_assignment(call, proposal, expert):
+    """A review round of 华容镇's call with a recorded draw putting its expert on the proposal."""
+    from grants.models import ReviewRound
+
+    rnd = ReviewRound.objects.create(call=call, deadline=call.review_until)
+    draw = PanelDraw.objects.create(round=rnd, proposal=proposal, seed=SECRET, size=1, chosen=[expert.pk])
+    assignment = Assignment.objects.create(round=rnd, proposal=proposal, expert=expert, draw=draw)
+    return {PanelDraw: draw, Assignment: assignment}
+
+
+def _far_expert(town):
+    """An expert of 华容镇 (their account named with SECRET), with an affiliation."""
+    from grants.models import Affiliation
+    from tests.grants.factories import make_expert
+
+    expert = make_expert(region=town, employer=f"华容镇{SECRET}单位")
+    User.objects.filter(pk=expert.user_id).update(name=f"{SECRET}专家")
+    Affiliation.objects.create(
+        expert=expert, organisation=OrganisationFactory(region=town), kind="member", note=f"{SECRET}关系"
+    )
+    return expert
+
+
 #: the model of each project URL that is not built by a viewset, by URL-name prefix
 URL_MODELS = {
     "jobs:": BackgroundJob,
@@ -119,9 +174,19 @@ URL_MODELS = {
     "incubator_admin:incubation": Incubation,
     "incubator_admin:promotion": Promotion,
     "grants_admin:call_action": Call,
+    "grants_admin:call_review": Call,  # 评审管理 and its actions
+    "grants_admin:call_ranking": Call,  # the ranking and its workbook
+    "grants_admin:call_award": Call,
+    "grants_admin:draw": PanelDraw,
+    "grants_admin:assignment_action": Assignment,  # 退回重评 / 改派 on the proposal page
+    "grants_admin:review_attachment": ProposalAttachment,  # a reviewer's download (before the prefix below)
+    "grants_admin:review": Assignment,  # the reviewer's scoring screen
     "grants_admin:proposal_attachment": ProposalAttachment,  # before the prefix below
     "grants_admin:proposal": Proposal,  # the proposal's page, PDF and actions (the list is the viewset's)
     "grants_admin:need": Need,  # the need's page and its actions (the list is the viewset's)
+    "grants_admin:expert_action": ExpertProfile,  # pausing and resuming (the pool is the viewset's)
+    "grants_admin:organisation_": Organisation,  # the organisation chooser of the experts' affiliations
+    "grants_admin:objection": Objection,  # the objection's page, evidence and actions (the list is the viewset's)
 }
 
 
@@ -262,6 +327,8 @@ def test_the_urls_filled_in_are_real(client, far):
         url = _fill(route, far[model])
         if name.startswith("jobs:"):
             continue  # a job is its creator's only, superuser or not
+        if name.startswith("grants_admin:review"):
+            continue  # a review task is its expert's only, superuser or not
         assert client.get(url).status_code != 404, url
 
 

@@ -376,6 +376,13 @@ def test_each_proposal_section_saved_unchanged_changes_nothing(client, regions):
     assert Proposal.objects.get(pk=proposal.pk).revision > 0
 
 
+# ---- round trips kept beside their screens' other tests (modules: pytest collects nothing here) ---
+# a 公示's page in Wagtail (cms.NoticePageForm): tests/cms/test_notices.py;
+# the expert pool (grants/forms/experts.py), with the account and the affiliations: tests/grants/test_experts_admin.py
+
+from tests.cms import test_notices as notices_cms  # noqa: E402
+from tests.grants import test_experts_admin as experts_admin  # noqa: E402
+
 # ---- nothing is left out ---------------------------------------------------------------------------
 
 # Each model form of the project: the test that round-trips it, or why none is needed.
@@ -395,6 +402,8 @@ ROUND_TRIPPED = {
     "grants.forms.proposals.ActivityForm": test_each_proposal_section_saved_unchanged_changes_nothing,
     "grants.forms.proposals.TeamMemberForm": test_each_proposal_section_saved_unchanged_changes_nothing,
     "grants.forms.proposals.KPIForm": test_each_proposal_section_saved_unchanged_changes_nothing,
+    "grants.forms.experts.ExpertForm": experts_admin.test_an_expert_saved_unchanged_changes_nothing,
+    "cms.models.NoticePageForm": notices_cms.test_a_notice_page_saved_unchanged_in_the_admin_changes_nothing,
 }
 CREATE_ONLY = {
     "grants.forms.needs.NeedForm": "a need is submitted once (anonymously too); staff moderate it, nobody edits it",
@@ -409,6 +418,7 @@ EDIT_SCREENS = {
     "incubator.IncubationBase": test_a_base_saved_unchanged_in_the_admin_changes_nothing,
     "accounts.User": test_a_staff_user_saved_unchanged_in_the_admin_changes_nothing,
     "grants.Call": test_a_call_saved_unchanged_in_the_admin_changes_nothing,
+    "grants.ExpertProfile": experts_admin.test_an_expert_saved_unchanged_changes_nothing,
 }
 
 

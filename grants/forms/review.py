@@ -11,7 +11,12 @@ from ..services.award import DEFAULT_PUBLICITY_DAYS
 class PitchForm(forms.Form):
     """路演答辩: the top N of the review ranking, one slot after another."""
 
-    count = forms.IntegerField(label="入围路演的项目数", min_value=1, max_value=500, help_text="按专家评审排名依次入围（低于最低立项分数的不入围）。")
+    count = forms.IntegerField(
+        label="入围路演的项目数",
+        min_value=1,
+        max_value=500,
+        help_text="按专家评审排名依次入围（低于最低立项分数的不入围）。",
+    )
     starts_at = forms.DateTimeField(
         label="第一场开始时间", widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
     )
@@ -25,7 +30,9 @@ class PitchForm(forms.Form):
 
 class PublishForm(forms.Form):
     opens_on = forms.DateField(
-        label="公示开始日期", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"), initial=timezone.localdate
+        label="公示开始日期",
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        initial=timezone.localdate,
     )
     days = forms.IntegerField(label="公示天数", min_value=1, max_value=30, initial=DEFAULT_PUBLICITY_DAYS)
 
@@ -41,7 +48,11 @@ class PublishForm(forms.Form):
 
 class AdjustForm(forms.Form):
     amount = forms.DecimalField(
-        label="调整后的资助金额（元）", max_digits=14, decimal_places=2, required=False, help_text="留空则恢复为申请金额。"
+        label="调整后的资助金额（元）",
+        max_digits=14,
+        decimal_places=2,
+        required=False,
+        help_text="留空则恢复为申请金额。",
     )
     reason = forms.CharField(label="调整理由", max_length=300, required=False, widget=forms.Textarea(attrs={"rows": 2}))
 

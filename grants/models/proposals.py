@@ -308,33 +308,51 @@ class Proposal(WorkflowModel):
     # ---- review, 公示 and approval (grants.services.review / award); run in bulk by
     # those services for a whole call, each row written to the audit log ----
 
-    @transition(field=status, source=P.ELIGIBLE, target=P.UNDER_REVIEW, permission=_manages_call,
-                custom={"label": "进入专家评审"})
+    @transition(
+        field=status,
+        source=P.ELIGIBLE,
+        target=P.UNDER_REVIEW,
+        permission=_manages_call,
+        custom={"label": "进入专家评审"},
+    )
     def begin_review(self):
         pass
 
-    @transition(field=status, source=P.UNDER_REVIEW, target=P.REVIEWED, permission=_manages_call,
-                custom={"label": "专家评审完成"})
+    @transition(
+        field=status,
+        source=P.UNDER_REVIEW,
+        target=P.REVIEWED,
+        permission=_manages_call,
+        custom={"label": "专家评审完成"},
+    )
     def finish_review(self):
         pass
 
-    @transition(field=status, source=P.REVIEWED, target=P.PITCHED, permission=_manages_call,
-                custom={"label": "路演答辩完成"})
+    @transition(
+        field=status, source=P.REVIEWED, target=P.PITCHED, permission=_manages_call, custom={"label": "路演答辩完成"}
+    )
     def finish_pitch(self):
         pass
 
-    @transition(field=status, source=[P.REVIEWED, P.PITCHED], target=P.SHORTLISTED, permission=_manages_call,
-                custom={"label": "列入拟立项名单"})
+    @transition(
+        field=status,
+        source=[P.REVIEWED, P.PITCHED],
+        target=P.SHORTLISTED,
+        permission=_manages_call,
+        custom={"label": "列入拟立项名单"},
+    )
     def shortlist(self):
         pass
 
-    @transition(field=status, source=P.SHORTLISTED, target=P.PUBLICISED, permission=_manages_call,
-                custom={"label": "立项公示"})
+    @transition(
+        field=status, source=P.SHORTLISTED, target=P.PUBLICISED, permission=_manages_call, custom={"label": "立项公示"}
+    )
     def publicise(self):
         pass
 
-    @transition(field=status, source=P.PUBLICISED, target=P.APPROVED, permission=_manages_call,
-                custom={"label": "批复立项"})
+    @transition(
+        field=status, source=P.PUBLICISED, target=P.APPROVED, permission=_manages_call, custom={"label": "批复立项"}
+    )
     def approve(self):
         pass
 

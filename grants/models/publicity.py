@@ -42,7 +42,12 @@ class Publicity(models.Model):
     rows = models.JSONField("名单", default=list)
     published_at = models.DateTimeField("发布时间", default=timezone.now)
     published_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name="发布人", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name="发布人",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
 
     class Meta:
@@ -91,9 +96,7 @@ class Objection(WorkflowModel):
 
     Status = ObjectionStatus
 
-    publicity = models.ForeignKey(
-        Publicity, verbose_name="公示", on_delete=models.CASCADE, related_name="objections"
-    )
+    publicity = models.ForeignKey(Publicity, verbose_name="公示", on_delete=models.CASCADE, related_name="objections")
     proposal = models.ForeignKey(
         "grants.Proposal",
         verbose_name="对应项目",
@@ -115,7 +118,12 @@ class Objection(WorkflowModel):
     )
     handling = models.TextField("处理情况", blank=True)
     handled_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name="处理人", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name="处理人",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
     handled_at = models.DateTimeField("处理时间", null=True, blank=True)
     created_at = models.DateTimeField("提交时间", auto_now_add=True)
@@ -127,6 +135,11 @@ class Objection(WorkflowModel):
 
     def __str__(self):
         return f"{self.publicity} · 异议 {self.pk}"
+
+    def get_admin_url(self) -> str:
+        from django.urls import reverse
+
+        return reverse("grants_admin:objection", args=[self.pk])
 
     @property
     def handled(self) -> bool:

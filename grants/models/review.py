@@ -48,7 +48,10 @@ class ConflictKind(models.TextChoices):
 
 
 # the kinds an expert declares in the pool for an organisation (the others arise by themselves)
-AFFILIATION_KINDS = [(k.value, k.label) for k in (ConflictKind.MEMBER, ConflictKind.BOARD, ConflictKind.CONSULTANT, ConflictKind.RELATIVE)]
+AFFILIATION_KINDS = [
+    (k.value, k.label)
+    for k in (ConflictKind.MEMBER, ConflictKind.BOARD, ConflictKind.CONSULTANT, ConflictKind.RELATIVE)
+]
 
 
 class ExpertProfile(ClusterableModel):
@@ -67,9 +70,7 @@ class ExpertProfile(ClusterableModel):
     )
     employer = models.CharField("工作单位", max_length=120)
     title = models.CharField("职称/职务", max_length=60, blank=True)
-    expertise = models.ManyToManyField(
-        "orgs.ServiceArea", verbose_name="擅长领域", related_name="experts", blank=True
-    )
+    expertise = models.ManyToManyField("orgs.ServiceArea", verbose_name="擅长领域", related_name="experts", blank=True)
     available = models.BooleanField("可参加评审", default=True)
     unavailable_note = models.CharField("暂停原因", max_length=200, blank=True)
     max_per_call = models.PositiveSmallIntegerField(
@@ -88,6 +89,9 @@ class ExpertProfile(ClusterableModel):
 
     def __str__(self):
         return self.name
+
+    def get_admin_url(self) -> str:
+        return reverse("grants_experts:edit", args=[self.pk])
 
     @property
     def name(self) -> str:
@@ -141,7 +145,12 @@ class ReviewRound(WorkflowModel):
     opened_at = models.DateTimeField("开始时间", auto_now_add=True)
     closed_at = models.DateTimeField("结束时间", null=True, blank=True)
     closed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name="结束人", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name="结束人",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
 
     class Meta:
@@ -179,7 +188,12 @@ class PanelDraw(models.Model):
 
     round = models.ForeignKey(ReviewRound, verbose_name="评审轮次", on_delete=models.CASCADE, related_name="draws")
     proposal = models.ForeignKey(
-        "grants.Proposal", verbose_name="申报项目", null=True, blank=True, on_delete=models.CASCADE, related_name="draws"
+        "grants.Proposal",
+        verbose_name="申报项目",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="draws",
     )
     seed = models.CharField("随机种子", max_length=64)
     size = models.PositiveSmallIntegerField("抽取人数")
@@ -198,7 +212,12 @@ class PanelDraw(models.Model):
         related_name="replacement_draws",
     )
     drawn_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name="抽取人", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name="抽取人",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
     drawn_at = models.DateTimeField("抽取时间", auto_now_add=True)
 
@@ -236,7 +255,9 @@ class Assignment(WorkflowModel):
 
     Status = AssignmentStatus
 
-    round = models.ForeignKey(ReviewRound, verbose_name="评审轮次", on_delete=models.CASCADE, related_name="assignments")
+    round = models.ForeignKey(
+        ReviewRound, verbose_name="评审轮次", on_delete=models.CASCADE, related_name="assignments"
+    )
     proposal = models.ForeignKey(
         "grants.Proposal", verbose_name="申报项目", on_delete=models.CASCADE, related_name="assignments"
     )

@@ -182,21 +182,30 @@ def review_queue_q(user) -> Q:
     return Q(expert__user=user)
 
 
+def panel_comments(*, proposal_id: int | None = None, call=None):
+    """The review panel's comments, each as 评委k (numbered within the proposal's panel, in
+    expert order), never a name: what the applicant reads on the page and in the notice.
+    For one proposal a list; for a whole call a dict proposal id → list (one query)."""
+    qs = Assignment.objects.filter(round__stage=Stage.REVIEW, status=A.SUBMITTED)
+    qs = qs.filter(proposal_id=proposal_id) if proposal_id is not None else qs.filter(round__call=call)
+    found: dict[int, list[dict]] = defaultdict(list)
+    seen: dict[int, int] = defaultdict(int)
+    for pid, comment, comments in qs.order_by("proposal_id", "expert_id").values_list(
+        "proposal_id", "comment", "comments"
+    ):
+        seen[pid] += 1
+        text = comment or "；".join(v for v in (comments or {}).values() if v)
+        if text:
+            found[pid].append({"label": f"评委{seen[pid]}", "text": text})
+    return found.get(proposal_id, []) if proposal_id is not None else dict(found)
+
+
 def applicant_result(proposal) -> dict | None:
     """What the applicant reads once the call has decided: the amount, or the score, the
     rank among the ranked proposals and each reviewer's comment as 评委k, never a name."""
     if proposal.status not in (P.APPROVED, P.NOT_FUNDED):
         return None
-    submitted = list(
-        Assignment.objects.filter(proposal=proposal, round__stage=Stage.REVIEW, status=A.SUBMITTED)
-        .only("expert_id", "comment", "comments", "total")
-        .order_by("expert_id")
-    )
-    comments = []
-    for i, a in enumerate(submitted, start=1):
-        text = a.comment or "；".join(v for v in (a.comments or {}).values() if v)
-        if text:
-            comments.append({"label": f"评委{i}", "text": text})
+    comments = panel_comments(proposal_id=proposal.pk)
     ranked = (
         Proposal.objects.filter(call_id=proposal.call_id, rank__isnull=False).count()
         if proposal.rank is not None

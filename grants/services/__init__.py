@@ -7,4 +7,5 @@ from . import (  # noqa: F401  # noqa: F401  (需求征集, 三级联动)
     linkage,
     needs,
     proposals,
+    publicity,
 )

@@ -19,7 +19,6 @@ from .. import ranking as rk
 from ..models import (
     Call,
     CallStatus,
-    Objection,
     ObjectionStatus,
     Proposal,
     ProposalStatus,
@@ -28,7 +27,7 @@ from ..models import (
     Stage,
 )
 from ..rules import fmt_money
-from ..selectors.review import call_ranking, rounds_of
+from ..selectors.review import call_ranking, panel_comments, rounds_of
 from .review import require_manager
 
 P = ProposalStatus
@@ -92,7 +91,9 @@ def adjust_amount(*, proposal: Proposal, by, amount, reason: str) -> Proposal:
     except InvalidOperation:
         raise ValidationError({"amount": "资助金额须是数字。"}) from None
     if value <= 0 or value > proposal.grant_amount:
-        raise ValidationError({"amount": f"调整后的资助金额须大于0且不超过申请金额{fmt_money(proposal.grant_amount)}元。"})
+        raise ValidationError(
+            {"amount": f"调整后的资助金额须大于0且不超过申请金额{fmt_money(proposal.grant_amount)}元。"}
+        )
     if value < call.grant_min:
         raise ValidationError({"amount": f"调整后的资助金额不能低于单个项目最低资助{fmt_money(call.grant_min)}元。"})
     if not reason:
@@ -134,7 +135,9 @@ def _public_rows(call, award_rows, ids) -> list[dict]:
     return rows
 
 
-def publish_shortlist(*, call, by, opens_on: datetime.date | None = None, days: int = DEFAULT_PUBLICITY_DAYS) -> Publicity:
+def publish_shortlist(
+    *, call, by, opens_on: datetime.date | None = None, days: int = DEFAULT_PUBLICITY_DAYS
+) -> Publicity:
     """立项公示: the award list's funded proposals are shortlisted and publicised, the list
     is frozen into a Publicity (its public page follows) with a window of `days` days, and
     the call moves to 立项公示中."""
@@ -203,16 +206,15 @@ def publish_shortlist(*, call, by, opens_on: datetime.date | None = None, days: 
     return publicity
 
 
-def _comments(proposal_id: int, labels: dict) -> list[tuple[str, str]]:
-    from ..models import Assignment, AssignmentStatus
-
-    rows = []
-    for a in Assignment.objects.filter(
-        proposal_id=proposal_id, round__stage=Stage.REVIEW, status=AssignmentStatus.SUBMITTED
-    ).order_by("expert_id"):
-        text = a.comment or "；".join(a.comments.values())
-        rows.append((labels.get(a.expert_id, "评委"), text))
-    return rows
+def decline_reason(call, score, rank, pitch_at) -> str:
+    """Why a ranked proposal is not on the approved list, in the applicant's words."""
+    if score is None:
+        return "没有有效的评审评分"
+    if score < call.min_fundable_score:
+        return f"得分低于最低立项分数（{call.min_fundable_score:.2f}分）"
+    if call.has_pitch and pitch_at is None:
+        return "未入围路演答辩"
+    return "排名靠后，资助总额已分配完"
 
 
 def approve_call(*, call, by) -> Publicity:
@@ -236,9 +238,7 @@ def approve_call(*, call, by) -> Publicity:
     upheld = {}
     for o in shortlist.objections.filter(status=ObjectionStatus.UPHELD, proposal__isnull=False):
         upheld.setdefault(o.proposal_id, o.handling)
-    result = call_ranking(call)
-    labels = result.reviewer_labels
-    total_ranked = len(result.ranking.rows)
+    total_ranked = Proposal.objects.filter(call=call, rank__isnull=False).count()
     now = timezone.now()
     with transaction.atomic():
         publicised = list(Proposal.objects.filter(call=call, status=P.PUBLICISED).values_list("pk", flat=True))
@@ -248,18 +248,18 @@ def approve_call(*, call, by) -> Publicity:
         log_bulk(Proposal, approved, [("approve", P.PUBLICISED, P.APPROVED)], by=by, reason="公示期满，批复立项")
         for pk in removed:
             reason = f"公示期异议成立：{upheld[pk]}"
-            Proposal.objects.filter(pk=pk).update(status=P.NOT_FUNDED, decided_at=now, status_reason=reason[:500], awarded_amount=None)
+            Proposal.objects.filter(pk=pk).update(
+                status=P.NOT_FUNDED, decided_at=now, status_reason=reason[:500], awarded_amount=None
+            )
             log_bulk(Proposal, [pk], [("decline", P.PUBLICISED, P.NOT_FUNDED)], by=by, reason=reason)
         others = {}
-        for pk, status in Proposal.objects.filter(
+        for pk, status, score, rank, pitch_at in Proposal.objects.filter(
             call=call, status__in=(P.UNDER_REVIEW, P.REVIEWED, P.PITCHED, P.SHORTLISTED)
-        ).values_list("pk", "status"):
-            others.setdefault(status, []).append(pk)
-        for status, pks in others.items():
-            Proposal.objects.filter(pk__in=pks).update(
-                status=P.NOT_FUNDED, decided_at=now, status_reason="未列入立项名单"
-            )
-            log_bulk(Proposal, pks, [("decline", status, P.NOT_FUNDED)], by=by, reason="未列入立项名单")
+        ).values_list("pk", "status", "score", "rank", "pitch_at"):
+            others.setdefault((status, decline_reason(call, score, rank, pitch_at)), []).append(pk)
+        for (status, reason), pks in others.items():
+            Proposal.objects.filter(pk__in=pks).update(status=P.NOT_FUNDED, decided_at=now, status_reason=reason)
+            log_bulk(Proposal, pks, [("decline", status, P.NOT_FUNDED)], by=by, reason=reason)
         transition(call, "decide", by=by)
         final = Proposal.objects.filter(pk__in=approved).order_by("rank", "pk")
         result_rows = [
@@ -287,19 +287,25 @@ def approve_call(*, call, by) -> Publicity:
             published_by=by,
         )
         notices = []
-        for p in Proposal.objects.filter(call=call, status__in=(P.APPROVED, P.NOT_FUNDED), decided_at=now).select_related("organisation"):
-            members = [m.user for m in p.organisation.memberships.select_related("user")]
+        comments = panel_comments(call=call)
+        for p in Proposal.objects.filter(
+            call=call, status__in=(P.APPROVED, P.NOT_FUNDED), decided_at=now
+        ).prefetch_related("organisation__memberships__user"):
+            members = [m.user for m in p.organisation.memberships.all()]
             if p.status == P.APPROVED:
                 notices.append(
-                    Notice(members, f"批复立项：{p.title}", f"您的项目已获批复立项，资助金额{fmt_money(p.awarded_amount)}元。请等待签订项目协议的通知。", p)
+                    Notice(
+                        members,
+                        f"批复立项：{p.title}",
+                        f"您的项目已获批复立项，资助金额{fmt_money(p.awarded_amount)}元。请等待签订项目协议的通知。",
+                        p,
+                    )
                 )
             else:
                 lines = [f"您的项目未获立项（{p.status_reason}）。"]
                 if p.score is not None:
                     lines.append(f"最终得分{p.score:.2f}分，排名第{p.rank}位（共{total_ranked}个项目）。")
-                for label, text in _comments(p.pk, labels):
-                    if text:
-                        lines.append(f"{label}：{text}")
+                lines += [f"{c['label']}：{c['text']}" for c in comments.get(p.pk, [])]
                 notices.append(Notice(members, f"评审结果：{p.title}", "\n".join(lines), p))
         send_notices(notices)
     return publicity
@@ -378,36 +384,65 @@ REVIEW_ACTION_SLUGS = (
     "approve-call",
 )
 
-@extra(Call, "draw-panels", "抽取评审专家", permitted=_manages, when=_has_eligible, order=410,
-       intro="为资格审查通过、尚未分配专家的项目，从专家库随机抽取评审专家；自动排除有利益冲突的专家，每次抽取都记录随机种子和候选名单，可复核。",
-       success="已为“{obj}”的项目抽取评审专家，已通知专家。")
+
+@extra(
+    Call,
+    "draw-panels",
+    "抽取评审专家",
+    permitted=_manages,
+    when=_has_eligible,
+    order=410,
+    intro="为资格审查通过、尚未分配专家的项目，从专家库随机抽取评审专家；自动排除有利益冲突的专家，每次抽取都记录随机种子和候选名单，可复核。",
+    success="已为“{obj}”的项目抽取评审专家，已通知专家。",
+)
 def call_draw_panels(*, call, by):
     from .review import draw_panels
 
     return draw_panels(call=call, by=by)
 
 
-@extra(Call, "remind-reviewers", "催办未完成的专家", permitted=_manages, when=_review_open, order=420,
-       success="已向未完成评分的专家发送提醒（站内通知和邮件）。")
+@extra(
+    Call,
+    "remind-reviewers",
+    "催办未完成的专家",
+    permitted=_manages,
+    when=_review_open,
+    order=420,
+    success="已向未完成评分的专家发送提醒（站内通知和邮件）。",
+)
 def call_remind_reviewers(*, call, by):
     from .review import remind
 
     return remind(round=_round(call, Stage.REVIEW), by=by)
 
 
-@extra(Call, "close-review", "结束专家评审", permitted=_manages, when=_review_open, order=430,
-       confirm="结束后专家不能再提交或修改评分，系统将计算得分和排名。确定结束吗？",
-       success="专家评审已结束，排名已生成。")
+@extra(
+    Call,
+    "close-review",
+    "结束专家评审",
+    permitted=_manages,
+    when=_review_open,
+    order=430,
+    confirm="结束后专家不能再提交或修改评分，系统将计算得分和排名。确定结束吗？",
+    success="专家评审已结束，排名已生成。",
+)
 def call_close_review(*, call, by):
     from .review import close_round
 
     return close_round(round=_round(call, Stage.REVIEW), by=by)
 
 
-@extra(Call, "schedule-pitch", "安排路演答辩", permitted=_manages, when=_may_schedule_pitch, order=440,
-       form="grants.forms.review.PitchForm",
-       intro="按专家评审排名，入围项目依次安排路演时间；从专家库抽取路演评委，按路演评分标准打分。",
-       success="已安排路演答辩，已通知入围项目和路演评委。")
+@extra(
+    Call,
+    "schedule-pitch",
+    "安排路演答辩",
+    permitted=_manages,
+    when=_may_schedule_pitch,
+    order=440,
+    form="grants.forms.review.PitchForm",
+    intro="按专家评审排名，入围项目依次安排路演时间；从专家库抽取路演评委，按路演评分标准打分。",
+    success="已安排路演答辩，已通知入围项目和路演评委。",
+)
 def call_schedule_pitch(*, call, by, count, starts_at, minutes, place, panel_size):
     import datetime as dt
 
@@ -424,34 +459,62 @@ def call_schedule_pitch(*, call, by, count, starts_at, minutes, place, panel_siz
     return schedule_pitch(call=call, by=by, slots=slots, panel_size=panel_size)
 
 
-@extra(Call, "remind-pitch", "催办路演评委", permitted=_manages, when=_pitch_open, order=450,
-       success="已向未完成评分的路演评委发送提醒。")
+@extra(
+    Call,
+    "remind-pitch",
+    "催办路演评委",
+    permitted=_manages,
+    when=_pitch_open,
+    order=450,
+    success="已向未完成评分的路演评委发送提醒。",
+)
 def call_remind_pitch(*, call, by):
     from .review import remind
 
     return remind(round=_round(call, Stage.PITCH), by=by)
 
 
-@extra(Call, "close-pitch", "结束路演评分", permitted=_manages, when=_pitch_open, order=460,
-       confirm="结束后路演评委不能再修改评分，系统将按路演权重计算最终得分。确定结束吗？",
-       success="路演评分已结束，最终排名已生成。")
+@extra(
+    Call,
+    "close-pitch",
+    "结束路演评分",
+    permitted=_manages,
+    when=_pitch_open,
+    order=460,
+    confirm="结束后路演评委不能再修改评分，系统将按路演权重计算最终得分。确定结束吗？",
+    success="路演评分已结束，最终排名已生成。",
+)
 def call_close_pitch(*, call, by):
     from .review import close_round
 
     return close_round(round=_round(call, Stage.PITCH), by=by)
 
 
-@extra(Call, "publish-shortlist", "发布立项公示", permitted=_manages, when=_may_publish, order=470,
-       form="grants.forms.review.PublishForm",
-       intro="按立项名单（排名、最低立项分数和资助总额）发布拟立项公示，公示页面自动生成在“公示公告”栏目。",
-       success="立项公示已发布。")
+@extra(
+    Call,
+    "publish-shortlist",
+    "发布立项公示",
+    permitted=_manages,
+    when=_may_publish,
+    order=470,
+    form="grants.forms.review.PublishForm",
+    intro="按立项名单（排名、最低立项分数和资助总额）发布拟立项公示，公示页面自动生成在“公示公告”栏目。",
+    success="立项公示已发布。",
+)
 def call_publish_shortlist(*, call, by, opens_on, days):
     return publish_shortlist(call=call, by=by, opens_on=opens_on, days=days)
 
 
-@extra(Call, "approve-call", "批复立项", permitted=_manages, when=lambda c: c.status == CallStatus.PUBLICISING, order=480,
-       confirm="批复后，公示名单中的项目立项（异议成立的除外），其他项目不予立项，并通知每个申报单位。确定批复吗？",
-       success="已批复立项，结果已公布并通知申报单位。")
+@extra(
+    Call,
+    "approve-call",
+    "批复立项",
+    permitted=_manages,
+    when=lambda c: c.status == CallStatus.PUBLICISING,
+    order=480,
+    confirm="批复后，公示名单中的项目立项（异议成立的除外），其他项目不予立项，并通知每个申报单位。确定批复吗？",
+    success="已批复立项，结果已公布并通知申报单位。",
+)
 def call_approve(*, call, by):
     return approve_call(call=call, by=by)
 
@@ -460,9 +523,16 @@ def _adjustable(proposal) -> bool:
     return proposal.call.status == CallStatus.REVIEWING and proposal.status in (P.UNDER_REVIEW, P.REVIEWED, P.PITCHED)
 
 
-@extra(Proposal, "adjust-amount", "调整资助金额", permitted=lambda p, user: _manages(p.call, user), when=_adjustable,
-       form="grants.forms.review.AdjustForm", order=800,
-       intro="立项名单默认按申请金额资助；可以调低某个项目的资助金额（须写明理由），名单随即重新计算。",
-       success="已调整“{obj}”的资助金额。")
+@extra(
+    Proposal,
+    "adjust-amount",
+    "调整资助金额",
+    permitted=lambda p, user: _manages(p.call, user),
+    when=_adjustable,
+    form="grants.forms.review.AdjustForm",
+    order=800,
+    intro="立项名单默认按申请金额资助；可以调低某个项目的资助金额（须写明理由），名单随即重新计算。",
+    success="已调整“{obj}”的资助金额。",
+)
 def proposal_adjust_amount(*, proposal, by, amount, reason):
     return adjust_amount(proposal=proposal, by=by, amount=amount, reason=reason)

@@ -115,6 +115,10 @@ COPIED_TABLES = {
     KPI: ("position", "indicator", "target", "unit", "method"),
 }
 
+# rows of the lower call's own life, never carried up: its versions, its review, its 公示
+# (attachments are copied as files by `_copy`, not as rows)
+NOT_COPIED_TABLES = ("ProposalAttachment", "ProposalVersion", "Recommendation", "Assignment", "PanelDraw", "Objection")
+
 
 def may_recommend(user, proposal: Proposal) -> bool:
     return has_scoped_perm(user, MANAGE_PERMISSION, proposal.call.region)

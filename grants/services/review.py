@@ -34,7 +34,6 @@ from ..models import (
     Proposal,
     ProposalStatus,
     ReviewRound,
-    RoundStatus,
     Stage,
 )
 
@@ -82,9 +81,9 @@ class Pool:
         from orgs.models import Membership
 
         self.members: dict[int, set[int]] = defaultdict(set)
-        for org_id, user_id in Membership.objects.filter(
-            organisation__proposals__call=call
-        ).values_list("organisation_id", "user_id"):
+        for org_id, user_id in Membership.objects.filter(organisation__proposals__call=call).values_list(
+            "organisation_id", "user_id"
+        ):
             self.members[org_id].add(user_id)
         # proposals already held in this call (recused ones do not count)
         self.load: dict[int, int] = defaultdict(int)
@@ -334,7 +333,9 @@ def _scores_record(assignment, points, comments, comment, *, complete: bool) -> 
     }
 
 
-def save_draft(*, assignment: Assignment, by, points: dict, comments: dict | None = None, comment: str = "") -> Assignment:
+def save_draft(
+    *, assignment: Assignment, by, points: dict, comments: dict | None = None, comment: str = ""
+) -> Assignment:
     """Keep what the reviewer typed so far; nothing is checked for completeness."""
     if assignment.expert.user_id != getattr(by, "pk", None):
         raise PermissionDenied(REVIEW_DENIED)
@@ -351,7 +352,9 @@ def save_draft(*, assignment: Assignment, by, points: dict, comments: dict | Non
 
 
 @action_service(Assignment, "submit")
-def submit_scores(*, assignment: Assignment, by, points: dict, comments: dict | None = None, comment: str = "") -> Assignment:
+def submit_scores(
+    *, assignment: Assignment, by, points: dict, comments: dict | None = None, comment: str = ""
+) -> Assignment:
     """Submit every criterion's points and the comments; the scores are then locked."""
     if assignment.expert.user_id != getattr(by, "pk", None):
         raise PermissionDenied(REVIEW_DENIED)
@@ -441,10 +444,14 @@ def close_round(*, round: ReviewRound, by, reason: str = "") -> ReviewRound:
         ReviewRound.objects.select_for_update().filter(pk=round.pk).first()  # waits for submissions in flight
         transition(round, "close", by=by, record={"closed_at": timezone.now(), "closed_by": by})
         ids = list(round.assignments.values_list("proposal_id", flat=True).distinct())
-        step = ("finish_review", P.UNDER_REVIEW, P.REVIEWED) if round.stage == Stage.REVIEW else (
-            "finish_pitch",
-            P.REVIEWED,
-            P.PITCHED,
+        step = (
+            ("finish_review", P.UNDER_REVIEW, P.REVIEWED)
+            if round.stage == Stage.REVIEW
+            else (
+                "finish_pitch",
+                P.REVIEWED,
+                P.PITCHED,
+            )
         )
         moved = list(Proposal.objects.filter(pk__in=ids, status=step[1]).values_list("pk", flat=True))
         Proposal.objects.filter(pk__in=moved).update(status=step[2])
@@ -463,7 +470,9 @@ def models_q_submitted():
 
 
 @transaction.atomic
-def schedule_pitch(*, call, by, slots: dict[int, tuple], panel_size: int | None = None, seed: str | None = None) -> ReviewRound:
+def schedule_pitch(
+    *, call, by, slots: dict[int, tuple], panel_size: int | None = None, seed: str | None = None
+) -> ReviewRound:
     """路演答辩: give each shortlisted proposal (`slots`: proposal id → (datetime, place)) its
     slot, draw one pitch panel for the call and assign it to every pitched proposal, leaving
     out a judge where an automatic conflict holds (recorded in the draw)."""

@@ -7,7 +7,6 @@ The call's public page (cms.CallPage) is created by the CMS when the call is; th
 screen links to it, where editors write the announcement and publish it."""
 
 import django_filters
-from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404
 from django.urls import NoReverseMatch, path, reverse, reverse_lazy
@@ -21,9 +20,7 @@ from wagtail.log_actions import log
 from accounts.selectors import scope
 from core.admin_actions import ActionScreen, action_groups
 from core.admin_lists import HTMLColumn, Select, StaffIndexView, StatusColumn, TextColumn
-from core.errors import UserError
-from core.ui import error_text
-from core.viewsets import ScopedModelViewSet
+from core.viewsets import ScopedModelViewSet, ServiceSaveMixin
 from orgs.filters import RegionFilter, ScopedFilterSet, radio_choice
 
 from ..forms.calls import CallForm
@@ -97,24 +94,6 @@ def _counts(call):
 
 
 # ---- saving through the services -------------------------------------------------------------------
-
-
-def _form_errors(form, exc) -> None:
-    """A service's refusal onto the form: at the field it names, else above the form."""
-    if isinstance(exc, ValidationError) and hasattr(exc, "error_dict"):
-        for field, errors in exc.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, error_text(exc))
-
-
-class ServiceSaveMixin:
-    def form_valid(self, form):
-        try:
-            return super().form_valid(form)
-        except (ValidationError, UserError, PermissionDenied) as exc:
-            _form_errors(form, exc)
-            return self.form_invalid(form)
 
 
 class CallCreateView(ServiceSaveMixin, generic.CreateView):

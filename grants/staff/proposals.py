@@ -154,7 +154,12 @@ def review_context(proposal, user, *, assignment_bound: dict | None = None) -> d
         .select_related("expert__user", "round", "draw")
         .order_by("round__stage", "pk")
     )
-    labels = {e: f"评委{i}" for i, e in enumerate(sorted({a.expert_id for a in assignments if a.status == Assignment.Status.SUBMITTED}), start=1)}
+    labels = {
+        e: f"评委{i}"
+        for i, e in enumerate(
+            sorted({a.expert_id for a in assignments if a.status == Assignment.Status.SUBMITTED}), start=1
+        )
+    }
     for a in assignments:
         a.round.call = proposal.call  # conditions and permissions read the call: no query
         bound = (assignment_bound or {}).get(a.pk)
@@ -273,7 +278,9 @@ assignment_actions = ActionScreen(
         request, proposal_for_staff(request.user, a.proposal_id), assignment_bound={a.pk: bound}, status=status
     ),
     view_permission=VIEW_PERMISSION,
-    forbidden_text=lambda action: f"您没有“{action.label}”的权限：只有征集所在区域的业务主管（民政）可以退回重评或改派专家。",
+    forbidden_text=lambda action: (
+        f"您没有“{action.label}”的权限：只有征集所在区域的业务主管（民政）可以退回重评或改派专家。"
+    ),
     success_url=lambda a, action, result: reverse("grants_admin:proposal", args=[a.proposal_id]) + "#review",
     back_label=lambda a: str(a.proposal),
     section=("申报项目", reverse_lazy("grants_admin:proposals")),

@@ -27,7 +27,7 @@ from core.admin_ui import admin_breadcrumbs
 
 from .. import ranking as rk
 from ..draw import replay
-from ..models import Call, CallStatus, ExpertProfile, ObjectionStatus, PanelDraw, Proposal, PublicityKind, Stage
+from ..models import Call, CallStatus, ExpertProfile, ObjectionStatus, PanelDraw, PublicityKind, Stage
 from ..rules import fmt_money
 from ..selectors.review import call_ranking, round_progress, rounds_of
 from ..services.award import REVIEW_ACTION_SLUGS, _manages, award_list, eligible_waiting
@@ -148,7 +148,13 @@ def ranking_page(request, pk):
     reviewers = []
     experts = {e.pk: e for e in ExpertProfile.objects.filter(pk__in=list(labels)).select_related("user")}
     for s in ranking.reviewers:
-        reviewers.append({"label": labels.get(s.reviewer, ""), "name": experts[s.reviewer].name if s.reviewer in experts else "", "stats": s})
+        reviewers.append(
+            {
+                "label": labels.get(s.reviewer, ""),
+                "name": experts[s.reviewer].name if s.reviewer in experts else "",
+                "stats": s,
+            }
+        )
     context = {
         "header_title": f"评审排名：{call.title}",
         "header_icon": "order",
@@ -219,7 +225,9 @@ def ranking_export(request, pk):
 @permission_required(VIEW_PERMISSION)
 def draw_record(request, pk):
     """One draw as recorded, and the panel the record gives when drawn again."""
-    record = get_object_or_404(PanelDraw.objects.select_related("round__call__region", "proposal", "replaces__expert__user"), pk=pk)
+    record = get_object_or_404(
+        PanelDraw.objects.select_related("round__call__region", "proposal", "replaces__expert__user"), pk=pk
+    )
     call = record.round.call
     if not scope(Call.objects.filter(pk=call.pk), request.user).exists():
         raise Http404
@@ -232,7 +240,10 @@ def draw_record(request, pk):
         "breadcrumbs_items": _crumbs(call, "专家抽取记录"),
         "call": call,
         "record": record,
-        "candidates": [{**c, "expert_obj": experts.get(c["expert"]), "chosen": c["expert"] in record.chosen} for c in record.candidates],
+        "candidates": [
+            {**c, "expert_obj": experts.get(c["expert"]), "chosen": c["expert"] in record.chosen}
+            for c in record.candidates
+        ],
         "exclusions": record.exclusions,
         "chosen": [experts.get(e) for e in record.chosen],
         "replayed": [experts.get(e) for e in replayed],

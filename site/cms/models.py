@@ -5,6 +5,7 @@ from django.db.models import Case, Count, Q, Value, When
 from django.utils import timezone
 from django.utils.html import escape
 from modelcluster.fields import ParentalKey
+from wagtail.admin.forms import WagtailAdminPageForm
 from wagtail.admin.panels import FieldPanel, HelpPanel, InlinePanel
 from wagtail.contrib.routable_page.models import RoutablePageMixin, path
 from wagtail.fields import RichTextField
@@ -24,7 +25,7 @@ class HomePage(Page):
     body = RichTextField("正文", blank=True)
 
     content_panels = [*Page.content_panels, FieldPanel("hero_title"), FieldPanel("hero_text"), FieldPanel("body")]
-    subpage_types = ["cms.SectionPage", "cms.BaseIndexPage", "cms.CallIndexPage"]
+    subpage_types = ["cms.SectionPage", "cms.BaseIndexPage", "cms.CallIndexPage", "cms.NoticeIndexPage"]
     max_count = 1
 
     class Meta:
@@ -398,4 +399,149 @@ def link_call_pages() -> int:
     made = 0
     for call in Call.objects.filter(page__isnull=True).order_by("pk"):
         made += create_call_page(call) is not None
+    return made
+
+
+# ---- 公示公告: the notice index and one page per 公示 (grants.Publicity) ---------------------------
+# The reading and the objection form live in cms/notices.py; these are the page types.
+
+
+class NoticeIndexPage(Page):
+    """公示公告 (/notices/): every published 公示, those whose objection window is open first,
+    then the newest. A 公示's page (NoticePage) is made and published by the system when
+    grants publishes the list; editors may add a plain 公告 here too (a NoticePage with no
+    公示) and nothing else."""
+
+    intro = RichTextField("简介", blank=True)
+    empty_text = models.CharField("暂无公告时的提示", max_length=200, default="暂无公示公告。")
+
+    content_panels = [*Page.content_panels, FieldPanel("intro"), FieldPanel("empty_text")]
+    parent_page_types = ["cms.HomePage"]
+    subpage_types = ["cms.NoticePage"]
+    max_count = 1
+
+    class Meta:
+        verbose_name = "公示公告栏目"
+
+    def get_context(self, request, *args, **kwargs):
+        from .notices import index_context
+
+        context = super().get_context(request, *args, **kwargs)
+        context.update(index_context(request, self))
+        return context
+
+
+class NoticePageForm(WagtailAdminPageForm):
+    """A 公示's title follows the 公示 (the list as published): shown, not editable."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if getattr(self.instance, "publicity_id", None) and "title" in self.fields:
+            self.fields["title"].disabled = True
+            self.fields["title"].help_text = "公示的标题随公示名单，不能在这里修改。"
+
+
+class NoticePage(Page):
+    """One notice. With a 公示 (`publicity`): its window, the frozen list (project,
+    organisation, category, place, amount, score: nothing private), how many objections
+    were received and handled, and the objection form while the window is open; editors
+    write only the explanation above the list. Without one: a plain 公告 an editor wrote."""
+
+    publicity = models.OneToOneField(
+        "grants.Publicity",
+        verbose_name="公示",
+        on_delete=models.PROTECT,
+        related_name="page",
+        null=True,
+        blank=True,
+        editable=False,
+    )
+    intro = RichTextField(
+        "说明",
+        blank=True,
+        help_text="公示的背景、依据和联系方式等。公示期、名单和异议受理由系统根据公示自动显示。",
+    )
+
+    content_panels = [
+        HelpPanel(template="cms/notice_page_help.html", heading="公示"),
+        *Page.content_panels,
+        FieldPanel("intro"),
+    ]
+    base_form_class = NoticePageForm
+    parent_page_types = ["cms.NoticeIndexPage"]
+    subpage_types = []
+
+    class Meta:
+        verbose_name = "公示公告"
+
+    def _follow_publicity(self):
+        if self.publicity_id:
+            self.title = self.publicity.title
+
+    def full_clean(self, *args, **kwargs):
+        self._follow_publicity()
+        return super().full_clean(*args, **kwargs)
+
+    def save(self, *args, **kwargs):
+        self._follow_publicity()
+        return super().save(*args, **kwargs)
+
+    def serve(self, request, *args, **kwargs):
+        from .notices import serve_notice
+
+        return serve_notice(self, request, *args, **kwargs)
+
+    def get_context(self, request, *args, **kwargs):
+        from .notices import notice_context
+
+        context = super().get_context(request, *args, **kwargs)
+        context.update(notice_context(request, self, form=kwargs.get("form")))
+        return context
+
+
+# ---- the page follows its 公示 (grants may not import cms: cms listens, apps.py) ------------------
+
+
+def notice_page_slug(publicity) -> str:
+    return f"{publicity.call.year}-{publicity.call_id}-{publicity.kind}"
+
+
+def create_notice_page(publicity) -> "NoticePage | None":
+    """The 公示's page, published under the notice index; None without an index."""
+    index = NoticeIndexPage.objects.first()
+    if index is None:
+        return None
+    page = NoticePage(
+        title=publicity.title,
+        slug=notice_page_slug(publicity),
+        publicity=publicity,
+        intro="".join(f"<p>{escape(p)}</p>" for p in publicity.intro.splitlines() if p.strip()),
+    )
+    index.add_child(instance=page)
+    # the service that published the 公示 checked the user; the page follows it
+    page.save_revision(user=publicity.published_by, log_action=False).publish(
+        user=publicity.published_by, skip_permission_checks=True
+    )
+    return page
+
+
+def publicity_saved(sender, instance, created, raw=False, update_fields=None, **kwargs):
+    """post_save of grants.Publicity: a new 公示 gets its page, live at once; a renamed one
+    renames it."""
+    if raw or (update_fields is not None and "title" not in update_fields):
+        return
+    page = NoticePage.objects.filter(publicity=instance).only("pk", "title").first()
+    if page is None:
+        create_notice_page(instance)
+    elif page.title != instance.title:
+        Page.objects.filter(pk=page.pk).update(title=instance.title, draft_title=instance.title)
+
+
+def link_notice_pages() -> int:
+    """Create the page of every 公示 that has none (a site set up after its 公示)."""
+    from grants.models import Publicity
+
+    made = 0
+    for publicity in Publicity.objects.filter(page__isnull=True).select_related("call").order_by("pk"):
+        made += create_notice_page(publicity) is not None
     return made

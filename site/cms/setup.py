@@ -4,9 +4,17 @@ from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import models, transaction
 from wagtail.coreutils import get_supported_content_language_variant
-from wagtail.models import Locale, Page, Site
+from wagtail.models import Locale, Page, Revision, Site
 
-from .models import BaseIndexPage, CallIndexPage, HomePage, SectionPage, link_call_pages
+from .models import (
+    BaseIndexPage,
+    CallIndexPage,
+    HomePage,
+    NoticeIndexPage,
+    SectionPage,
+    link_call_pages,
+    link_notice_pages,
+)
 
 # The top-level sections, in menu order: (slug, title, intro, text when empty).
 SECTIONS = [
@@ -22,7 +30,11 @@ SECTIONS = [
     ("stats", "数据统计", "公益创投和孵化工作的公开统计数据。", "暂无统计数据。"),
 ]
 # Sections whose app gives them a page type of their own; the others are SectionPages.
-SECTION_PAGE_TYPES: dict[str, type[Page]] = {"bases": BaseIndexPage, "calls": CallIndexPage}
+SECTION_PAGE_TYPES: dict[str, type[Page]] = {
+    "bases": BaseIndexPage,
+    "calls": CallIndexPage,
+    "notices": NoticeIndexPage,
+}
 
 
 @transaction.atomic
@@ -53,6 +65,7 @@ def ensure_site(hostname: str = "127.0.0.1", port: int = 80) -> HomePage:
         elif type(page) is SectionPage and page_class is not SectionPage:
             convert_section(page, page_class)
     link_call_pages()  # calls made before the call index existed get their page now
+    link_notice_pages()  # and 公示 made before the notice index
     return home
 
 
@@ -66,8 +79,13 @@ def convert_section(section: SectionPage, page_class: type[Page]) -> Page:
     editor opens the page as its new type."""
     page = Page.objects.get(pk=section.pk)
     carried = {"intro": section.intro, "empty_text": section.empty_text}
-    models.Model.delete(section, keep_parents=True)  # Page.delete() would remove the whole page
     content_type = ContentType.objects.get_for_model(page_class)
+    # the earlier revisions first take the new type: deleting the SectionPage row would
+    # delete the revisions still of its type (Wagtail's GenericRelation), and the history with them
+    Revision.objects.filter(content_type=ContentType.objects.get_for_model(SectionPage), object_id=str(page.pk)).update(
+        content_type=content_type
+    )
+    models.Model.delete(section, keep_parents=True)  # Page.delete() would remove the whole page
     Page.objects.filter(pk=page.pk).update(content_type=content_type)
     new = page_class(page_ptr=page, **carried)
     for f in Page._meta.concrete_fields:

@@ -424,7 +424,9 @@ class Sheet:
         for i, width in enumerate(widths, start=1):
             self.ws.column_dimensions[get_column_letter(i)].width = width
         if freeze:
-            self.ws.freeze_panes = f"{freeze.rstrip('0123456789')}{int(freeze.lstrip('ABCDEFGHIJKLMNOPQRSTUVWXYZ')) + len(preamble)}"
+            self.ws.freeze_panes = (
+                f"{freeze.rstrip('0123456789')}{int(freeze.lstrip('ABCDEFGHIJKLMNOPQRSTUVWXYZ')) + len(preamble)}"
+            )
         for line in preamble:
             self.ws.append([cell(self.ws, v, font=Font(bold=True)) for v in line])
         style = header_style()

@@ -138,3 +138,27 @@ class ScopedModelViewSet(ModelViewSet):
     def on_register(self):
         self.register_scope()
         super().on_register()
+
+
+class ServiceSaveMixin:
+    """For a generic create/edit view whose `save_instance` calls a service: the service's
+    refusal (ValidationError, UserError, PermissionDenied) goes onto the form, at the field
+    it names, else above the form, and the page is shown again with everything typed and
+    Wagtail's own error banner."""
+
+    def form_valid(self, form):
+        from django.core.exceptions import PermissionDenied, ValidationError
+
+        from .errors import UserError
+        from .ui import apply_errors, error_text
+
+        try:
+            return super().form_valid(form)
+        except (ValidationError, UserError, PermissionDenied) as exc:
+            if isinstance(exc, ValidationError):
+                apply_errors(form, exc)
+            else:
+                form.add_error(None, error_text(exc))
+            self.produced_error_code = "validation_error"
+            self.produced_error_message = self.get_error_message()
+            return self.form_invalid(form)

@@ -241,7 +241,7 @@ def make_expert(name: str | None = None, *, region: Region | None = None, employ
 
     n = next(_expert_seq)
     region = region or region_tree()["city"]
-    user = staff(Role.REVIEWER, region, first_name=name or f"评审专家{n}", username=f"expert{n}_{region.pk}")
+    user = staff(Role.REVIEWER, region, name=name or f"评审专家{n}号", username=f"expert{n}_{region.pk}")
     profile = ExpertProfile.objects.create(
         user=user, region=region, employer=employer or f"鄂州市第{n}社会工作服务中心", **fields
     )

@@ -36,7 +36,12 @@ def test_twenty_reviewers_submitting_at_once_all_count(regions):
     items = _ready(rnd)
     assert len(items) == 20
     points = _points(rnd)
-    outcomes = at_once(20, lambda i: review.submit_scores(assignment=items[i], by=items[i].expert.user, points=points, comment="同意立项。"))
+    outcomes = at_once(
+        20,
+        lambda i: review.submit_scores(
+            assignment=items[i], by=items[i].expert.user, points=points, comment="同意立项。"
+        ),
+    )
     assert all(isinstance(o, Assignment) for o in outcomes), outcomes
     assert Assignment.objects.filter(round=rnd, status=A.SUBMITTED).count() == 20
     assert set(Assignment.objects.filter(round=rnd).values_list("total", flat=True)) == {Decimal("80.00")}

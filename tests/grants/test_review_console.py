@@ -88,7 +88,8 @@ def test_adjusted_amount_funds_the_third(client):
     last = Proposal.objects.filter(call=call).order_by("-rank").first()
     first = Proposal.objects.filter(call=call).order_by("rank").first()
     r = client.post(
-        f"/admin/grants/proposals/{first.pk}/adjust-amount/", {"adjust-amount-amount": "30000", "adjust-amount-reason": ""}
+        f"/admin/grants/proposals/{first.pk}/adjust-amount/",
+        {"adjust-amount-amount": "30000", "adjust-amount-reason": ""},
     )
     assert r.status_code == 400 and "请填写调整理由" in r.content.decode()
     first.refresh_from_db()
@@ -164,7 +165,9 @@ def test_publish_and_approve_from_the_console(client):
     client.force_login(manager)
     url = f"/admin/grants/calls/{call.pk}/review/"
     today = timezone.localdate()
-    r = client.post(f"{url}publish-shortlist/", {"publish-shortlist-opens_on": str(today), "publish-shortlist-days": "7"})
+    r = client.post(
+        f"{url}publish-shortlist/", {"publish-shortlist-opens_on": str(today), "publish-shortlist-days": "7"}
+    )
     assert r.status_code == 302, r.content.decode()[:2000]
     pub = Publicity.objects.get(call=call)
     assert pub.closes_on == today + datetime.timedelta(days=6)
@@ -185,7 +188,7 @@ def test_ranking_and_award_query_counts_are_flat(client, n, request):
     counts = {
         name: page_queries(client, f"/admin/grants/calls/{call.pk}/{name}/") for name in ("review", "ranking", "award")
     }
-    cache = request.config.cache if hasattr(request.config, "cache") else None
+    request.config.cache if hasattr(request.config, "cache") else None
     for name, count in counts.items():
         assert count <= 15, (name, count)
     FLAT.setdefault(n, counts)

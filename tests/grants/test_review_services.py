@@ -9,7 +9,7 @@ from core.workflow import WorkflowError
 from grants.draw import replay
 from grants.models import Affiliation, Assignment, AssignmentStatus, PanelDraw, Proposal, ProposalStatus
 from grants.services import review
-from tests.grants.factories import call_in_review, make_expert
+from tests.grants.factories import call_in_review
 
 A = AssignmentStatus
 P = ProposalStatus
@@ -140,9 +140,9 @@ def test_applicant_reads_the_result_and_anonymised_comments(client):
 
     from django.utils import timezone
 
+    from core.models import Notification
     from grants.models import Publicity
     from grants.services import award
-    from core.models import Notification
 
     call, proposals, experts, manager = call_in_review(3, 5, panel_size=3, pool_total=Decimal("100000"))
     rnd = review.draw_panels(call=call, by=manager)
@@ -170,7 +170,6 @@ def test_pitch_combines_by_the_call_weight_and_only_pitched_proposals_are_funded
 
     from grants.models import ReviewRound, Stage
     from grants.services import award
-
     from tests.grants.factories import timeline
 
     dates = timeline("open")
@@ -180,7 +179,7 @@ def test_pitch_combines_by_the_call_weight_and_only_pitched_proposals_are_funded
     rnd = review.draw_panels(call=call, by=manager)
     ids = [p.pk for p in proposals]
     # review totals 90 / 80 / 70 by proposal
-    target = dict(zip(ids, (90, 80, 70)))
+    target = dict(zip(ids, (90, 80, 70), strict=False))
     for a in rnd.assignments.select_related("expert__user"):
         review.declare(assignment=a, by=a.expert.user, conflict=False)
         a.refresh_from_db()
@@ -193,7 +192,9 @@ def test_pitch_combines_by_the_call_weight_and_only_pitched_proposals_are_funded
         )
     review.close_round(round=rnd, by=manager)
     starts = timezone.now() + datetime.timedelta(days=1)
-    award.call_schedule_pitch(call=call, by=manager, count=2, starts_at=starts, minutes=20, place="市民之家三楼", panel_size=3)
+    award.call_schedule_pitch(
+        call=call, by=manager, count=2, starts_at=starts, minutes=20, place="市民之家三楼", panel_size=3
+    )
     pitch = ReviewRound.objects.get(call=call, stage=Stage.PITCH)
     pitched = list(Proposal.objects.filter(call=call, pitch_at__isnull=False).order_by("pitch_at"))
     assert [p.pk for p in pitched] == ids[:2]
@@ -218,3 +219,42 @@ def test_pitch_combines_by_the_call_weight_and_only_pitched_proposals_are_funded
     publicity = award.publish_shortlist(call=call, by=manager)
     assert {r["proposal"] for r in publicity.rows} == {ids[0], ids[1]}
     assert Proposal_status(third) == P.REVIEWED
+
+
+def test_an_upheld_objection_removes_the_proposal_at_approval_and_pending_ones_block_it():
+    import datetime
+
+    from django.utils import timezone
+
+    from grants.models import Publicity
+    from grants.services import award, publicity as publicity_services
+
+    call, proposals, experts, manager = call_in_review(2, 4, panel_size=2)
+    rnd = review.draw_panels(call=call, by=manager)
+    score_all(rnd)
+    review.close_round(round=rnd, by=manager)
+    pub = award.publish_shortlist(call=call, by=manager)
+    target = proposals[0]
+    objection = publicity_services.file_objection(
+        publicity=pub,
+        name="李女士",
+        contact="13812345678",
+        reason="该组织同一批活动已获得区里另一笔资助，属于重复申报。",
+        proposal=target,
+        client="tester",
+    )
+    Publicity.objects.filter(pk=pub.pk).update(closes_on=timezone.localdate() - datetime.timedelta(days=1))
+    with pytest.raises(WorkflowError, match="还有1件异议未处理"):
+        award.approve_call(call=call, by=manager)
+    objection.refresh_from_db()
+    publicity_services.objection_uphold(objection=objection, by=manager, reason="经核实，属重复申报。")
+    award.approve_call(call=call, by=manager)
+    target.refresh_from_db()
+    assert target.status == P.NOT_FUNDED
+    assert target.status_reason == "公示期异议成立：经核实，属重复申报。"
+    assert Proposal_status(proposals[1]) == P.APPROVED
+    result = Publicity.objects.get(call=call, kind="result")
+    assert [r["proposal"] for r in result.rows] == [proposals[1].pk]
+    from django_fsm_log.models import StateLog
+
+    assert StateLog.objects.filter(object_id=target.pk, transition="decline", description__contains="异议成立").exists()
