@@ -18,6 +18,7 @@ from .needs import MODERATE_PERMISSION, Need, NeedStatus, SubmitterKind  # noqa:
 from .proposals import (  # noqa: F401
     CHECK_PERMISSION,
     COUNTED_STATES,
+    FUNDED_STATES,
     REVIEW_STATES,
     KPI,
     Activity,
@@ -48,4 +49,18 @@ from .review import (  # noqa: F401, E402
     ReviewRound,
     RoundStatus,
     Stage,
+)
+from .funding import (  # noqa: F401, E402
+    EVALUATE_PERMISSION,
+    FINANCE_PERMISSION,
+    Agreement,
+    AgreementStatus,
+    Evaluation,
+    EvaluationKind,
+    EvaluationStatus,
+    ProgressReport,
+    ReportPhoto,
+    ReportStatus,
+    Tranche,
+    TrancheStatus,
 )

@@ -101,6 +101,57 @@ def default_pitch_rubric():
     return [dict(c) for c in DEFAULT_PITCH_RUBRIC]
 
 
+DEFAULT_EVALUATION_RUBRIC = [
+    {"key": "delivery", "name": "项目实施", "weight": 30, "guidance": "活动按计划开展，服务对象和数量达到要求。"},
+    {"key": "inputs", "name": "人力物资投入", "weight": 20, "guidance": "团队稳定，志愿者和物资投入到位。"},
+    {"key": "finance", "name": "财务管理", "weight": 20, "guidance": "资金专款专用，支出与预算相符，票据齐全。"},
+    {"key": "outcomes", "name": "项目成效", "weight": 30, "guidance": "绩效指标完成情况，服务对象满意度。"},
+]
+DEFAULT_GRADE_BANDS = [
+    {"grade": "优秀", "min": 90},
+    {"grade": "良好", "min": 75},
+    {"grade": "合格", "min": 60},
+    {"grade": "不合格", "min": 0},
+]
+DEFAULT_AGREEMENT_TEMPLATE = """第一条 项目内容
+乙方按照经批准的申报书实施“{项目名称}”项目，服务领域为{服务领域}，实施地点为{实施地点}，实施期限自{开始日期}至{结束日期}。
+
+第二条 资助金额与拨付
+甲方资助乙方人民币{资助金额}元（大写：{资助金额大写}），按以下计划分期拨付：
+{拨付计划}
+首期资金在本协议签订后15个工作日内拨付；后续各期在相应评估通过后拨付。
+
+第三条 绩效目标
+{绩效指标}
+
+第四条 乙方义务
+（一）专款专用，单独核算，不得用于购置固定资产、发放现金或与项目无关的支出；
+（二）按时报送进度报告，如实反映活动开展、服务人数和资金使用情况；
+（三）接受甲方组织的中期评估和末期评估，配合审计和监督检查；
+（四）项目名称、内容、预算如需调整，须事先书面报甲方同意。
+
+第五条 甲方义务
+甲方按约定拨付资金，对项目实施进行指导、监督和评估，并依法公开项目信息。
+
+第六条 违约责任
+乙方未按协议实施项目、挪用资金或弄虚作假的，甲方有权暂停拨付、终止协议，追回已拨付资金中不合规的部分；情节严重的，三年内不得申报本平台公益创投项目。
+
+第七条 其他
+本协议一式两份，甲乙双方各执一份，自双方签字盖章之日起生效。"""
+
+
+def default_evaluation_rubric():
+    return [dict(c) for c in DEFAULT_EVALUATION_RUBRIC]
+
+
+def default_grade_bands():
+    return [dict(b) for b in DEFAULT_GRADE_BANDS]
+
+
+def default_agreement_template():
+    return DEFAULT_AGREEMENT_TEMPLATE
+
+
 def default_rubric():
     return [dict(c) for c in DEFAULT_RUBRIC]
 
@@ -250,6 +301,25 @@ class Call(WorkflowModel):
         help_text="不勾选：按排名依次资助，剩余资金不足以资助下一个项目时即停止。",
     )
     tranche_plan = models.JSONField("拨付计划", default=default_tranches)
+
+    # ---- agreement, reports and evaluation (Grants 3) ----
+    agreement_template = models.TextField(
+        "项目协议条款模板",
+        default=default_agreement_template,
+        help_text="生成每个项目的协议书时使用；可用占位符见下方说明，如 {项目名称}、{资助金额}、{资助金额大写}。",
+    )
+    report_cadence = models.CharField(
+        "进度报告频次", max_length=10, choices=[("stage", "按阶段"), ("month", "每月")], default="stage"
+    )
+    evaluation_rubric = models.JSONField("评估指标", default=default_evaluation_rubric)
+    pass_score = models.DecimalField(
+        "评估合格分数",
+        max_digits=5,
+        decimal_places=2,
+        default=Decimal("60"),
+        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))],
+    )
+    grade_bands = models.JSONField("末期评估等级", default=default_grade_bands)
 
     # ---- three-level linkage (三级联动) ----
     next_round = models.ForeignKey(

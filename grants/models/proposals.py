@@ -38,6 +38,13 @@ class ProposalStatus(models.TextChoices):
     PUBLICISED = "publicised", "立项公示中"
     APPROVED = "approved", "批复立项"
     NOT_FUNDED = "not_funded", "未立项"
+    AGREEMENT_SIGNED = "agreement_signed", "已签订协议"
+    IN_PROGRESS = "in_progress", "实施中"
+    SUSPENDED = "suspended", "暂停拨付（整改中）"
+    MID_TERM_PASSED = "mid_term_passed", "中期评估通过"
+    FINAL_EVALUATED = "final_evaluated", "末期评估完成"
+    CLOSED = "closed", "已结项"
+    TERMINATED = "terminated", "已终止"
 
 
 P = ProposalStatus
@@ -45,6 +52,16 @@ P = ProposalStatus
 COUNTED_STATES = tuple(s for s in P if s not in (P.INELIGIBLE, P.WITHDRAWN))
 # the states after the eligibility check, in which experts review and the call decides
 REVIEW_STATES = (P.UNDER_REVIEW, P.REVIEWED, P.PITCHED, P.SHORTLISTED, P.PUBLICISED)
+# the states of a funded project, from the signed agreement to its end
+FUNDED_STATES = (
+    P.AGREEMENT_SIGNED,
+    P.IN_PROGRESS,
+    P.SUSPENDED,
+    P.MID_TERM_PASSED,
+    P.FINAL_EVALUATED,
+    P.CLOSED,
+    P.TERMINATED,
+)
 
 
 def _checks(proposal, user) -> bool:
@@ -164,6 +181,16 @@ class Proposal(WorkflowModel):
     adjust_reason = models.CharField("调整理由", max_length=300, blank=True)
     awarded_amount = models.DecimalField("拟资助金额（元）", max_digits=14, decimal_places=2, null=True, blank=True)
     decided_at = models.DateTimeField("批复时间", null=True, blank=True)
+
+    # ---- funding and outcome (grants.services.funding) ----
+    final_grade = models.CharField("末期评估等级", max_length=10, blank=True)
+    returned_amount = models.DecimalField("结余退回（元）", max_digits=14, decimal_places=2, null=True, blank=True)
+    eligible_spending = models.DecimalField(
+        "认定的合规支出（元）", max_digits=14, decimal_places=2, null=True, blank=True
+    )
+    clawback_amount = models.DecimalField("应追回金额（元）", max_digits=14, decimal_places=2, null=True, blank=True)
+    clawback_repaid = models.DecimalField("已追回金额（元）", max_digits=14, decimal_places=2, default=Decimal("0"))
+    ended_at = models.DateTimeField("结项/终止时间", null=True, blank=True)
 
     class Meta:
         verbose_name = "申报项目"
@@ -364,6 +391,74 @@ class Proposal(WorkflowModel):
         custom={"label": "不予立项"},
     )
     def decline(self):
+        pass
+
+    # ---- funding and outcome (grants.services.funding) ----
+
+    @transition(
+        field=status,
+        source=P.APPROVED,
+        target=P.AGREEMENT_SIGNED,
+        permission=_manages_call,
+        custom={"label": "签订协议"},
+    )
+    def sign_agreement(self):
+        pass
+
+    @transition(
+        field=status,
+        source=P.AGREEMENT_SIGNED,
+        target=P.IN_PROGRESS,
+        permission=_manages_call,
+        custom={"label": "开始实施"},
+    )
+    def begin(self):
+        pass
+
+    @transition(
+        field=status,
+        source=[P.IN_PROGRESS, P.SUSPENDED],
+        target=P.MID_TERM_PASSED,
+        permission=_manages_call,
+        custom={"label": "中期评估通过"},
+    )
+    def pass_mid_term(self):
+        pass
+
+    @transition(
+        field=status,
+        source=P.IN_PROGRESS,
+        target=P.SUSPENDED,
+        permission=_manages_call,
+        custom={"label": "暂停拨付并整改"},
+    )
+    def suspend(self):
+        pass
+
+    @transition(
+        field=status,
+        source=P.MID_TERM_PASSED,
+        target=P.FINAL_EVALUATED,
+        permission=_manages_call,
+        custom={"label": "末期评估完成"},
+    )
+    def finish_final(self):
+        pass
+
+    @transition(
+        field=status, source=P.FINAL_EVALUATED, target=P.CLOSED, permission=_manages_call, custom={"label": "结项"}
+    )
+    def close(self):
+        pass
+
+    @transition(
+        field=status,
+        source=[P.AGREEMENT_SIGNED, P.IN_PROGRESS, P.SUSPENDED, P.MID_TERM_PASSED, P.FINAL_EVALUATED],
+        target=P.TERMINATED,
+        permission=_manages_call,
+        custom={"label": "终止项目", "reason": "required", "danger": True},
+    )
+    def terminate(self):
         pass
 
 

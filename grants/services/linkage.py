@@ -96,6 +96,12 @@ NOT_COPIED = (
     "adjust_reason",
     "awarded_amount",
     "decided_at",
+    "final_grade",
+    "returned_amount",
+    "eligible_spending",
+    "clawback_amount",
+    "clawback_repaid",
+    "ended_at",
 )
 COPIED_TABLES = {
     BudgetLine: (
@@ -117,7 +123,18 @@ COPIED_TABLES = {
 
 # rows of the lower call's own life, never carried up: its versions, its review, its 公示
 # (attachments are copied as files by `_copy`, not as rows)
-NOT_COPIED_TABLES = ("ProposalAttachment", "ProposalVersion", "Recommendation", "Assignment", "PanelDraw", "Objection")
+NOT_COPIED_TABLES = (
+    "ProposalAttachment",
+    "ProposalVersion",
+    "Recommendation",
+    "Assignment",
+    "PanelDraw",
+    "Objection",
+    "Agreement",
+    "Tranche",
+    "ProgressReport",
+    "Evaluation",
+)
 
 
 def may_recommend(user, proposal: Proposal) -> bool:

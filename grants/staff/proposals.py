@@ -30,6 +30,7 @@ from core.files import human_size, serve_private
 from .. import rules
 from ..diff import diff_versions
 from ..models import CHECK_PERMISSION, REVIEW_STATES, Assignment, LineNature, Proposal, ProposalStatus
+from ..panels import PAGE_PANELS, panels_context
 from ..pdf import proposal_document, proposal_pdf_response
 from ..selectors.proposals import attachment_for_staff, proposal_for_staff, standing_now
 from ..services.proposals import snapshot
@@ -174,7 +175,9 @@ def review_context(proposal, user, *, assignment_bound: dict | None = None) -> d
     return {"rows": rows, "url_name": "grants_admin:assignment_action"}
 
 
-def _render(request, proposal, *, bound: dict | None = None, status: int = 200, assignment_bound=None):
+def _render(
+    request, proposal, *, bound: dict | None = None, status: int = 200, assignment_bound=None, panel_bound=None
+):
     user = request.user
     call, org = proposal.call, proposal.organisation
     doc = proposal_document(proposal)  # grants.pdf: the reading the applicant and the PDF share
@@ -220,6 +223,7 @@ def _render(request, proposal, *, bound: dict | None = None, status: int = 200, 
         "action_groups": groups,
         "action_url_name": "grants_admin:proposal_action",
         "review": review_context(proposal, user, assignment_bound=assignment_bound),
+        "panels": panels_context(PAGE_PANELS, proposal, user, panel_bound),
         "read_only": not may_check and not groups,
         **versions_context(proposal, request.GET),
     }

@@ -374,12 +374,14 @@ def _budget_rows(formset):
     return rows, rules.budget_totals(values)
 
 
-def _detail_context(request, proposal, role) -> dict:
+def _detail_context(request, proposal, role, panel_bound=None) -> dict:
+    from ..panels import PORTAL_PANELS, panels_context
     from ..selectors.review import applicant_result
 
     may_edit = role in EDITORS
     return {
         "result": applicant_result(proposal),
+        "panels": panels_context(PORTAL_PANELS, proposal, request.user, panel_bound),
         **_common(proposal),
         "doc": proposal_document(proposal),
         "version": latest_version(proposal),

@@ -54,6 +54,7 @@ _GRANTS_MANAGE = [
     "grants.moderate_need",
     "grants.add_recommendation",
     "grants.manage_experts",
+    "grants.evaluate_project",
     "grants.view_expertprofile",
     "grants.add_expertprofile",
     "grants.change_expertprofile",
@@ -82,7 +83,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     ],
     # a reviewer sees only what is assigned to them (grants.selectors.review), never a list of proposals
     Role.REVIEWER: [ADMIN_ACCESS, "grants.review_proposal"],
-    Role.FINANCE: [ADMIN_ACCESS, *_ORG_VIEW, "grants.view_call", "grants.view_proposal"],
+    Role.FINANCE: [ADMIN_ACCESS, *_ORG_VIEW, "grants.view_call", "grants.view_proposal", "grants.release_tranche"],
     Role.AUDITOR: [ADMIN_ACCESS, *_ORG_VIEW, *_BASE_VIEW, *_GRANTS_VIEW, "orgs.export_organisation"],
 }
 
