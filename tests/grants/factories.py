@@ -312,3 +312,33 @@ def make_publicity(
         rows=rows,
         published_by=by,
     )
+
+
+def approved_call(n_proposals: int = 1, n_experts: int = 3, *, totals=(85,), **call_fields):
+    """A call decided (已批复立项) through the real services: panels drawn, every expert's
+    scores submitted (each proposal's reviewers total `totals[i]`, the last repeated), the
+    round closed, the 公示 published and its window closed, approved. Returns
+    (call, proposals refreshed, manager)."""
+    import datetime as dt
+
+    from grants.models import Proposal, Publicity
+    from grants.services import award, review
+
+    call_fields.setdefault("panel_size", min(3, n_experts))
+    call, items, _experts, manager = call_in_review(n_proposals, n_experts, **call_fields)
+    rnd = review.draw_panels(call=call, by=manager)
+    target = {p.pk: Decimal(str(totals[min(i, len(totals) - 1)])) for i, p in enumerate(items)}
+    for a in rnd.assignments.select_related("expert__user"):
+        review.declare(assignment=a, by=a.expert.user, conflict=False)
+        a.refresh_from_db()
+        points = {
+            c["key"]: (Decimal(str(c["weight"])) * target[a.proposal_id] / 100).quantize(Decimal("0.1"))
+            for c in rnd.rubric()
+        }
+        review.submit_scores(assignment=a, by=a.expert.user, points=points, comment="项目设计合理，同意资助。")
+    review.close_round(round=rnd, by=manager)
+    publicity = award.publish_shortlist(call=call, by=manager)
+    Publicity.objects.filter(pk=publicity.pk).update(closes_on=timezone.localdate() - dt.timedelta(days=1))
+    award.approve_call(call=call, by=manager)
+    call.refresh_from_db()
+    return call, [Proposal.objects.get(pk=p.pk) for p in items], manager
