@@ -403,37 +403,6 @@ def call_draw_panels(*, call, by):
 
 @extra(
     Call,
-    "remind-reviewers",
-    "催办未完成的专家",
-    permitted=_manages,
-    when=_review_open,
-    order=420,
-    success="已向未完成评分的专家发送提醒（站内通知和邮件）。",
-)
-def call_remind_reviewers(*, call, by):
-    from .review import remind
-
-    return remind(round=_round(call, Stage.REVIEW), by=by)
-
-
-@extra(
-    Call,
-    "close-review",
-    "结束专家评审",
-    permitted=_manages,
-    when=_review_open,
-    order=430,
-    confirm="结束后专家不能再提交或修改评分，系统将计算得分和排名。确定结束吗？",
-    success="专家评审已结束，排名已生成。",
-)
-def call_close_review(*, call, by):
-    from .review import close_round
-
-    return close_round(round=_round(call, Stage.REVIEW), by=by)
-
-
-@extra(
-    Call,
     "schedule-pitch",
     "安排路演答辩",
     permitted=_manages,
@@ -459,35 +428,56 @@ def call_schedule_pitch(*, call, by, count, starts_at, minutes, place, panel_siz
     return schedule_pitch(call=call, by=by, slots=slots, panel_size=panel_size)
 
 
-@extra(
-    Call,
-    "remind-pitch",
-    "催办路演评委",
-    permitted=_manages,
-    when=_pitch_open,
+def _round_actions(
+    stage, *, remind_slug, remind_label, remind_success, close_slug, close_label, close_confirm, close_success, order
+):
+    """催办 and 结束 of one round (专家评审, 路演答辩): the same two actions on its own round."""
+    is_open = _review_open if stage == Stage.REVIEW else _pitch_open
+
+    @extra(Call, remind_slug, remind_label, permitted=_manages, when=is_open, order=order, success=remind_success)
+    def remind_round(*, call, by):
+        from .review import remind
+
+        return remind(round=_round(call, stage), by=by)
+
+    @extra(
+        Call,
+        close_slug,
+        close_label,
+        permitted=_manages,
+        when=is_open,
+        order=order + 10,
+        confirm=close_confirm,
+        success=close_success,
+    )
+    def close(*, call, by):
+        from .review import close_round
+
+        return close_round(round=_round(call, stage), by=by)
+
+
+_round_actions(
+    Stage.REVIEW,
+    remind_slug="remind-reviewers",
+    remind_label="催办未完成的专家",
+    remind_success="已向未完成评分的专家发送提醒（站内通知和邮件）。",
+    close_slug="close-review",
+    close_label="结束专家评审",
+    close_confirm="结束后专家不能再提交或修改评分，系统将计算得分和排名。确定结束吗？",
+    close_success="专家评审已结束，排名已生成。",
+    order=420,
+)
+_round_actions(
+    Stage.PITCH,
+    remind_slug="remind-pitch",
+    remind_label="催办路演评委",
+    remind_success="已向未完成评分的路演评委发送提醒。",
+    close_slug="close-pitch",
+    close_label="结束路演评分",
+    close_confirm="结束后路演评委不能再修改评分，系统将按路演权重计算最终得分。确定结束吗？",
+    close_success="路演评分已结束，最终排名已生成。",
     order=450,
-    success="已向未完成评分的路演评委发送提醒。",
 )
-def call_remind_pitch(*, call, by):
-    from .review import remind
-
-    return remind(round=_round(call, Stage.PITCH), by=by)
-
-
-@extra(
-    Call,
-    "close-pitch",
-    "结束路演评分",
-    permitted=_manages,
-    when=_pitch_open,
-    order=460,
-    confirm="结束后路演评委不能再修改评分，系统将按路演权重计算最终得分。确定结束吗？",
-    success="路演评分已结束，最终排名已生成。",
-)
-def call_close_pitch(*, call, by):
-    from .review import close_round
-
-    return close_round(round=_round(call, Stage.PITCH), by=by)
 
 
 @extra(
