@@ -18,7 +18,7 @@ from wagtail.admin.views import generic
 from wagtail.log_actions import log
 
 from accounts.selectors import scope
-from core.admin_actions import ActionScreen, action_groups
+from core.admin_actions import ActionScreen, action_groups, edit_view_render
 from core.admin_lists import HTMLColumn, Select, StaffIndexView, StatusColumn, TextColumn
 from core.viewsets import ScopedModelViewSet, ServiceSaveMixin
 from orgs.filters import RegionFilter, ScopedFilterSet, radio_choice
@@ -281,13 +281,7 @@ def _call_in_scope(request, pk):
     return get_object_or_404(scope(Call.objects.select_related("region"), request.user), pk=pk)
 
 
-def _render_call(request, call, *, bound=None, status=200):
-    """The edit screen again, as it now is, with the action's form and its error."""
-    request.method = "GET"
-    request.call_action_bound = bound
-    response = call_viewset.edit_view(request, pk=str(call.pk))
-    response.status_code = status
-    return response
+_render_call = edit_view_render(call_viewset, "call_action_bound")
 
 
 call_actions = ActionScreen(

@@ -31,7 +31,7 @@ from wagtail.admin.widgets.chooser import BaseChooser
 from wagtail.log_actions import LogFormatter
 
 from accounts.selectors import scope
-from core.admin_actions import ActionScreen, action_groups
+from core.admin_actions import ActionScreen, action_groups, edit_view_render
 from core.admin_lists import HTMLColumn, Select, StaffIndexView, StatusColumn, TextColumn
 from core.viewsets import ScopedModelViewSet, ServiceSaveMixin
 from orgs.filters import RegionFilter, ScopedFilterSet, radio_choice, search_organisations
@@ -395,13 +395,7 @@ def _expert_in_scope(request, pk):
     return get_object_or_404(scope(ExpertProfile.objects.select_related("user", "region"), request.user), pk=pk)
 
 
-def _render_expert(request, expert, *, bound=None, status=200):
-    """The edit screen again, as it now is, with the action's form and its error."""
-    request.method = "GET"
-    request.expert_action_bound = bound
-    response = expert_viewset.edit_view(request, pk=str(expert.pk))
-    response.status_code = status
-    return response
+_render_expert = edit_view_render(expert_viewset, "expert_action_bound")
 
 
 expert_actions = ActionScreen(

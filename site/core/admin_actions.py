@@ -137,3 +137,18 @@ class ActionScreen:
             messages.error(request, form_errors_text(form))
         # the screen again as it now is, with what the user typed
         return self.render(request, self.get_object(request, pk), bound={action.key: form}, status=400, **extra)
+
+
+def edit_view_render(viewset, bound_attr: str) -> Callable:
+    """An ActionScreen `render` for objects whose detail screen is a ModelViewSet's edit
+    view: the edit screen again, as it now is, with the action's bound form left on the
+    request under `bound_attr` for the view's context to pick up."""
+
+    def render(request, obj, *, bound=None, status=200):
+        request.method = "GET"
+        setattr(request, bound_attr, bound)
+        response = viewset.edit_view(request, pk=str(obj.pk))
+        response.status_code = status
+        return response
+
+    return render
