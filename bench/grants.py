@@ -34,7 +34,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "site")]
 MAX_QUERIES = 15
 
 
-def setup(db_url: str | None):
+def setup(db_url: str | None, name: str = "bench_grants"):
     os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings.test"
     os.environ.setdefault("DB_CONN_MAX_AGE", "60")  # persistent connections, as in production
     if db_url:
@@ -46,7 +46,7 @@ def setup(db_url: str | None):
     from django.db import connections
 
     if not db_url:
-        path = ROOT / "var" / "bench_grants.sqlite3"
+        path = ROOT / "var" / f"{name}.sqlite3"
         path.parent.mkdir(exist_ok=True)
         path.unlink(missing_ok=True)
         settings.DATABASES["default"]["NAME"] = str(path)

@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 
+from dateutil.relativedelta import relativedelta
 from django.db import transaction
 from django.utils import timezone
 from wagtail import hooks
@@ -22,7 +23,9 @@ from .volume.base import short, walk
 from .volume.calls import call_path, timeline
 from .volume.words import (
     INELIGIBLE_REASONS,
+    PITCH_COMMENTS,
     RETURN_REASONS,
+    REVIEW_COMMENTS,
     activity_rows,
     budget_lines,
     kpi_rows,
@@ -53,6 +56,8 @@ class DemoProposal:
     status: str  # draft | submitted | resubmitted | returned | eligible | ineligible | withdrawn
     reason: str = ""
     org: str = ""  # the orgs demo's organisation (e-mail orgNN@example.org), else any eligible one
+    quality: int = 75  # in a reviewed call: the share of full marks its reviewers see in it (%)
+    disputed: bool = False  # in a reviewed call: one reviewer scores it far below the others
 
 
 @dataclass(frozen=True)
@@ -70,6 +75,9 @@ class DemoCall:
     needs: tuple = ()
     proposals: tuple = ()
     next_round: str = ""  # the title of the call above it (三级联动)
+    rules: tuple = ()  # (field, value) of the call's review rules beyond the defaults
+    dates: tuple = ()  # (timeline field, days from today) beyond the standard timeline
+    review: object = None  # DemoReview: how far its review has gone (grants.demo, 专家评审)
 
 
 RESIDENT, COMMITTEE, GRID = "resident", "committee", "grid"
@@ -294,14 +302,15 @@ ANNOUNCEMENT = (
 class _Demo:
     """Walks the demo calls through the services, each act on its own day."""
 
-    def __init__(self, today: datetime.date):
+    def __init__(self, today: datetime.date, calls=CALLS):
         from accounts.models import User
         from orgs.models import Organisation, OrganisationStatus
 
         self.today = today
+        self.specs = calls
         self.users = {
             u.username: u
-            for u in User.objects.filter(username__in=[c.manager for c in CALLS] + [c.moderator for c in CALLS])
+            for u in User.objects.filter(username__in=[c.manager for c in calls] + [c.moderator for c in calls])
         }
         self.orgs = list(
             Organisation.objects.filter(email__regex=r"^org\d\d@example\.org$", status=OrganisationStatus.VERIFIED)
@@ -330,6 +339,10 @@ class _Demo:
 
         manager = self.users[spec.manager]
         t = timeline(self.today + datetime.timedelta(days=spec.apply_from))
+        t.update({name: self.today + datetime.timedelta(days=days) for name, days in spec.dates})
+        if spec.review is not None and t["implement_from"] <= self.today:  # decided, not yet under way
+            t["implement_from"] = (self.today + relativedelta(months=1)).replace(day=1)
+            t["implement_until"] = t["implement_from"] + relativedelta(months=12) - datetime.timedelta(days=1)
         upper = self.calls.get(spec.next_round) if spec.next_round else None
         data = {
             "title": title,
@@ -343,6 +356,7 @@ class _Demo:
             "grant_max": Decimal(spec.money[2]),
             "allow_preparing_in_incubation": spec.level == 4,
             "next_round": upper,
+            **dict(spec.rules),
             **t,
         }
         with _on(t["needs_from"] - datetime.timedelta(days=7)):
@@ -363,6 +377,11 @@ class _Demo:
             if stage == spec.stage:
                 break
         self.publish(call, manager, t)
+        if spec.review is not None:
+            self.review(spec, call, t)
+
+    def review(self, spec, call, t):
+        """The review stage (the 专家评审 demo, `_ReviewDemo`)."""
 
     # ---- 民呼我应 -----------------------------------------------------------------------------
 
@@ -572,3 +591,581 @@ def seed_grants() -> dict:
 def demo_step() -> dict:
     """seed_demo's step for grants (portal.demo), after incubation's."""
     return seed_grants()
+
+
+# ---- 专家评审: the expert pool and four calls from scoring to the decision ------------------------------
+
+
+@dataclass(frozen=True)
+class DemoExpert:
+    name: str
+    mobile: str  # the login name of a new account
+    employer: str
+    title: str
+    region: str  # region code
+    expertise: tuple  # service area codes
+    leniency: float = 0.0  # how much above (below) the others this expert scores, as a share of full marks
+    username: str = ""  # a demo staff account (accounts.demo) made an expert, else a new account
+    affiliations: tuple = ()  # (organisation as orgNN, kind, note)
+    paused: str = ""  # why the expert is not drawn for now
+    email: str = ""
+
+
+SIX_ONE = ("elderly", "women", "children", "new_residents", "disabled", "poverty", "central_work")
+DEMO_REVIEWER = "zhuanjia_liu"  # the reviewer login the demo prints: work waiting in the blind call
+CONFLICT_EXPERT = "13907110104"  # declares a conflict on opening one of hers in the blind call
+EXPERTS = (
+    DemoExpert("刘文华", "13900000005", "湖北大学社会学院", "副教授", "420700", SIX_ONE, username="zhuanjia_liu"),
+    DemoExpert(
+        "周敏",
+        "13900000006",
+        "鄂州市社会工作协会",
+        "秘书长",
+        "420700",
+        ("elderly", "disabled", "central_work", "women"),
+        username="zhuanjia_zhou",
+    ),
+    DemoExpert(
+        "陈立新",
+        "13907110101",
+        "鄂州市社会工作协会",
+        "副会长",
+        "420700",
+        ("elderly", "poverty", "central_work"),
+        affiliations=(("org15", "board", "任该协会理事（2023年起）"),),
+        email="chenlixin@example.org",
+    ),
+    DemoExpert(
+        "王秀兰",
+        "13907110102",
+        "鄂州职业大学医护学院",
+        "教授",
+        "420700",
+        ("elderly", "disabled", "children"),
+        leniency=-0.13,  # the harsh scorer: her calibration shows it
+        email="wangxiulan@example.org",
+    ),
+    DemoExpert(
+        "张志强",
+        "13907110103",
+        "湖北鄂东律师事务所",
+        "合伙人、律师",
+        "420704",
+        ("central_work", "poverty", "women", "new_residents"),
+        affiliations=(("org21", "consultant", "担任该基金会常年法律顾问"),),
+    ),
+    DemoExpert(
+        "李娟",
+        "13907110104",
+        "鄂州天衡会计师事务所",
+        "注册会计师",
+        "420700",
+        SIX_ONE,
+        email="lijuan@example.org",
+    ),
+    DemoExpert(
+        "杨帆",
+        "13907110105",
+        "鄂州市凤凰街道夕阳红居家养老服务中心",  # the employer is a demo organisation (org03)
+        "社工督导",
+        "420704001",
+        ("elderly", "disabled", "children"),
+    ),
+    DemoExpert(
+        "赵红梅",
+        "13907110106",
+        "鄂州市妇女儿童活动中心",
+        "副主任",
+        "420700",
+        ("women", "children", "new_residents"),
+    ),
+    DemoExpert(
+        "孙浩",
+        "13907110107",
+        "共青团鄂州市委青少年发展服务中心",
+        "主任",
+        "420700",
+        ("children", "new_residents", "central_work"),
+        leniency=0.10,  # the lenient scorer
+    ),
+    DemoExpert(
+        "吴静",
+        "13907110108",
+        "湖北大学社会学院",
+        "讲师",
+        "420700",
+        ("new_residents", "central_work", "women", "poverty"),
+    ),
+    DemoExpert(
+        "郑国平",
+        "13907110109",
+        "鄂州职业大学",
+        "副教授",
+        "420703",
+        ("poverty", "disabled", "elderly"),
+        paused="2026年赴恩施挂职一年，暂停参加评审。",
+    ),
+    DemoExpert(
+        "何丽",
+        "13907110110",
+        "鄂州市残疾人康复中心",
+        "康复治疗师",
+        "420700",
+        ("disabled", "children", "elderly"),
+    ),
+)
+
+
+@dataclass(frozen=True)
+class DemoObjection:
+    name: str
+    contact: str
+    reason: str
+    proposal: str = ""  # the title of the project it concerns (else the lowest-ranked one on the list)
+    filed: int = 1  # days after the window opened
+    outcome: str = ""  # "" (待处理) | dismiss | uphold
+    handling: str = ""
+    handled: int = 2  # days after the window opened
+
+
+@dataclass(frozen=True)
+class DemoReview:
+    stage: str  # scoring (评分进行中) | pitch (路演答辩当天) | publicity (公示期内) | decided (已批复)
+    seed: str  # the draws' seed: the same panels on every fresh demo
+    objections: tuple = ()
+    pitch_place: str = ""
+
+
+REVIEW_CALLS = (
+    DemoCall(
+        "鄂城区{year}年“幸福家园”社区公益创投",
+        1,
+        "420704",
+        "鄂州市鄂城区民政局",
+        "echeng_minzheng",
+        "echeng_minzheng",
+        (600_000, 20_000, 100_000),
+        -48,
+        "reviewing",
+        "鄂城区“幸福家园”社区公益创投，匿名评审：专家看不到申报组织的名称和成员，本地专家回避。",
+        rules=(("blind_review", True), ("exclude_local_experts", True), ("panel_size", 5)),
+        review=DemoReview("scoring", "幸福家园"),
+        proposals=(
+            DemoProposal("elderly", "老宝贝·古楼街道长者助餐点", "eligible", org="org15", quality=86),
+            DemoProposal("elderly", "夕阳红·凤凰街道居家养老互助", "eligible", org="org03", quality=78),
+            DemoProposal("children", "书香·澜湖社区亲子共读", "eligible", org="org26", quality=72),
+            DemoProposal("children", "小候鸟·樊口社区四点半课堂", "eligible", org="org16", quality=81),
+            DemoProposal("disabled", "同心·泽林镇残障人士康复驿站", "eligible", org="org22", quality=75),
+            DemoProposal("new_residents", "新市民·古楼社区邻里融入计划", "eligible", org="org21", quality=69),
+        ),
+    ),
+    DemoCall(
+        "鄂州市{year}年“出彩青春”青年公益创投大赛",
+        1,
+        "420700",
+        "共青团鄂州市委、鄂州市民政局",
+        "shi_minzheng",
+        "shi_minzheng",
+        (400_000, 20_000, 80_000),
+        -62,
+        "reviewing",
+        "面向青年社会组织和青年志愿者团队的公益创投大赛：专家评审后，入围项目参加路演答辩，路演得分占30%。",
+        rules=(("has_pitch", True), ("pitch_weight", Decimal("30")), ("panel_size", 3)),
+        dates=(("pitch_on", 0),),
+        review=DemoReview("pitch", "出彩青春", pitch_place="鄂州市青少年宫多功能厅"),
+        proposals=(
+            DemoProposal("children", "向日葵·青春同行朋辈互助计划", "eligible", org="org04", quality=84),
+            DemoProposal("central_work", "青春志愿·红莲湖青年志愿者培育", "eligible", org="org19", quality=79),
+            DemoProposal("children", "海马爸比·青年父亲成长营", "eligible", org="org17", quality=73),
+            DemoProposal("central_work", "绿水·青年河湖守护志愿行动", "eligible", org="org09", quality=81),
+            DemoProposal("central_work", "邻里·寿山社区青年议事会", "eligible", org="org10", quality=64),
+        ),
+    ),
+    DemoCall(
+        "华容区{year}年“暖心华容”公益创投项目",
+        1,
+        "420703",
+        "鄂州市华容区民政局",
+        "shi_minzheng",
+        "shi_minzheng",
+        (260_000, 20_000, 80_000),
+        -67,
+        "reviewing",
+        "华容区“暖心华容”公益创投，重点资助为老、助残、困难家庭帮扶和社区治理项目。",
+        rules=(("panel_size", 5),),
+        review=DemoReview(
+            "publicity",
+            "暖心华容",
+            objections=(
+                DemoObjection(
+                    "李先生",
+                    "13907112468",
+                    "该项目申报材料中的志愿者名单与本区另一个项目有多人重复，请核实是否存在同一批人员重复申报的情况。",
+                    proposal="银龄·庙岭镇长者食堂",
+                    filed=1,
+                    outcome="dismiss",
+                    handling="经核查，两个项目的志愿者名单中有3人重复，均为社区常驻志愿者，分别参与不同时段的服务，"
+                    "不影响项目实施，异议不成立。已电话告知异议人。",
+                    handled=2,
+                ),
+                DemoObjection(
+                    "王女士",
+                    "wang.nvshi@example.com",
+                    "项目写明在高洪村开展，但据我了解该组织此前没有在高洪村开展过活动，请核实项目的可行性和实施地点。",
+                    proposal="巾帼·高洪村留守妇女互助小组",
+                    filed=2,
+                ),
+            ),
+        ),
+        proposals=(
+            DemoProposal("elderly", "银龄·庙岭镇长者食堂", "eligible", org="org14", quality=88),
+            DemoProposal("disabled", "同心·华容镇残障儿童康复陪伴", "eligible", org="org07", quality=83),
+            DemoProposal("poverty", "暖冬·段店社区困难家庭微心愿", "eligible", org="org08", quality=78, disputed=True),
+            DemoProposal("women", "巾帼·高洪村留守妇女互助小组", "eligible", org="org20", quality=80),
+            DemoProposal("children", "海马爸比·葛店亲子阅读角", "eligible", org="org02", quality=70),
+            DemoProposal("central_work", "红色物业·龙王村老旧小区议事会", "eligible", org="org13", quality=65),
+            DemoProposal("new_residents", "邻里·段店镇新居民融入计划", "eligible", org="org25", quality=54),
+        ),
+    ),
+    DemoCall(
+        "梁子湖区{year}年“生态梁子湖”公益创投项目",
+        1,
+        "420702",
+        "鄂州市梁子湖区民政局",
+        "shi_minzheng",
+        "shi_minzheng",
+        (200_000, 20_000, 80_000),
+        -82,
+        "reviewing",
+        "梁子湖区公益创投：为老服务、留守儿童关爱、困难家庭帮扶和护湖志愿服务。",
+        rules=(("panel_size", 3), ("aggregation", "mean")),
+        review=DemoReview(
+            "decided",
+            "生态梁子湖",
+            objections=(
+                DemoObjection(
+                    "张先生",
+                    "13907113579",
+                    "该项目与区残联今年已经资助的同类项目服务内容、服务对象基本相同，存在重复申请财政资金的情况。",
+                    filed=2,
+                    outcome="uphold",
+                    handling="经向区残联核实，该项目与其2026年已立项的“助残康复进家庭”项目服务对象和内容基本一致，"
+                    "属重复申报，异议成立，该项目不予立项。已书面告知异议人和申报组织。",
+                    handled=4,
+                ),
+            ),
+        ),
+        proposals=(
+            DemoProposal("elderly", "夕阳红·梁子镇空巢老人探访", "eligible", org="org18", quality=85),
+            DemoProposal("children", "小候鸟·梁子社区留守儿童周末课堂", "eligible", org="org01", quality=82),
+            DemoProposal("poverty", "暖冬·太和社区困难家庭帮扶", "eligible", org="org23", quality=71),
+            DemoProposal("elderly", "健康·东沟社区慢病老人健康管理", "eligible", org="org12", quality=76),
+            DemoProposal("new_residents", "新市民·上李村务工家庭融入", "eligible", org="org06", quality=68),
+            DemoProposal("central_work", "绿水·毛塘村护湖志愿行动", "eligible", org="org24", quality=57),
+        ),
+    ),
+)
+POOL_MANAGER = "shi_minzheng"  # who keeps the expert pool
+
+
+def _grouped(acts):
+    """(day, act) pairs in day order, grouped: one demo clock per day."""
+    days: dict = {}
+    for day, act in acts:
+        days.setdefault(day, []).append(act)
+    return sorted(days.items())
+
+
+class _ReviewDemo(_Demo):
+    """The expert pool made through grants.services.experts, then the review calls walked
+    through the review, pitch, 公示 and approval services, each act on its own day."""
+
+    def __init__(self, today: datetime.date):
+        super().__init__(today, REVIEW_CALLS)
+        from accounts.models import User
+
+        self.users.update({u.username: u for u in User.objects.filter(username=POOL_MANAGER)})
+        self.made.update({"experts": 0, "scores": 0, "objections": 0})
+        self.experts: dict[int, DemoExpert] = {}  # profile id → its plan
+
+    # ---- 专家库 ---------------------------------------------------------------------------------
+
+    def pool(self):
+        from accounts.demo import demo_password_hash
+        from accounts.models import Region, User
+        from grants.models import ExpertProfile
+        from grants.services import experts as services
+        from orgs.models import ServiceArea
+
+        by = self.users[POOL_MANAGER]
+        areas = {a.code: a for a in ServiceArea.objects.filter(code__in=SIX_ONE)}
+        orgs = {o.email.split("@")[0]: o for o in self.orgs}
+        regions = {r.code: r for r in Region.objects.filter(code__in={e.region for e in EXPERTS})}
+        joined = self.today - datetime.timedelta(days=150)
+        for i, e in enumerate(EXPERTS):
+            account = User.objects.filter(username=e.username or e.mobile).first()
+            profile = ExpertProfile.objects.filter(user=account).first() if account else None
+            if profile is None:
+                if account is None:  # made with the demo password's one hash (expert_create would hash it again)
+                    account = User.objects.create(
+                        username=e.mobile, mobile=e.mobile, name=e.name, email=e.email, password=demo_password_hash()
+                    )
+                with _on(joined + datetime.timedelta(days=i)):
+                    profile = services.expert_create(
+                        by=by,
+                        name=e.name,
+                        mobile=account.mobile or e.mobile,
+                        email=e.email,
+                        region=regions[e.region],
+                        expertise=[areas[c] for c in e.expertise],
+                        affiliations=[
+                            {"organisation": orgs[o], "kind": kind, "note": note}
+                            for o, kind, note in e.affiliations
+                            if o in orgs
+                        ],
+                        employer=e.employer,
+                        title=e.title,
+                    )
+                if e.paused:
+                    with _on(self.today - datetime.timedelta(days=100)):
+                        services.expert_pause(expert=profile, by=by, reason=e.paused)
+                self.made["experts"] += 1
+            self.experts[profile.pk] = e
+
+    # ---- one call's review ------------------------------------------------------------------------
+
+    def review(self, spec, call, t):
+        from grants.services import review as services
+
+        manager, plan = self.users[spec.manager], spec.review
+        with _on(self.day(t["review_from"])):
+            rnd = services.draw_panels(call=call, by=manager, seed=f"demo:{plan.seed}")
+        rng = random.Random(f"demo-review:{plan.seed}")
+        quality = {p.title: p for p in spec.proposals}
+        if plan.stage == "scoring":
+            self.scoring(rnd, quality, rng, t)
+            return
+        self.score_all(rnd, quality, rng, t)
+        with _on(self.day(t["review_until"], 1)):
+            services.close_round(round=rnd, by=manager)
+        if plan.stage == "pitch":
+            self.pitch(call, manager, plan, quality, rng, self.day(t["review_until"], 1))
+        elif plan.stage in ("publicity", "decided"):
+            self.publicity(call, manager, plan, t)
+
+    def _assignments(self, rnd):
+        return list(
+            rnd.assignments.select_related("expert__user", "proposal", "round__call").order_by(
+                "proposal__number", "expert_id"
+            )
+        )
+
+    def _day(self, t, i: int) -> datetime.date:
+        """The i-th reviewer's working day in the review window (never today or later)."""
+        first = t["review_from"] + datetime.timedelta(days=1)
+        last = min(t["review_until"], self.today - datetime.timedelta(days=1))
+        span = max(1, (last - first).days + 1)
+        return min(first + datetime.timedelta(days=i % span), last)
+
+    def scoring(self, rnd, plans, rng, t):
+        """评分进行中: about half submitted, some drafts, some not yet opened; the demo
+        reviewer's first one a draft and the rest waiting; one expert recuses herself (a
+        conflict she declares on opening it) and a replacement is drawn."""
+        from grants.services import review as services
+
+        # submit, submit, draft, submit, declared only, submit, draft, not yet opened
+        pattern = ("submit", "submit", "draft", "submit", "open", "submit", "draft", "wait")
+        acts, conflict, reviewer_started = [], False, False
+        for i, a in enumerate(self._assignments(rnd)):
+            e = self.experts.get(a.expert_id)
+            if e is not None and e.username == DEMO_REVIEWER:
+                act, reviewer_started = ("wait" if reviewer_started else "draft"), True
+            elif e is not None and e.mobile == CONFLICT_EXPERT and not conflict:
+                act, conflict = "conflict", True
+            else:
+                act = pattern[i % len(pattern)]
+            acts.append((self._day(t, i), (a, act)))
+        for day, items in _grouped(acts):
+            with _on(day):
+                for a, act in items:
+                    user = a.expert.user
+                    if act == "wait":
+                        continue
+                    if act == "conflict":
+                        services.declare(
+                            assignment=a,
+                            by=user,
+                            conflict=True,
+                            kind="other",
+                            note="曾为该项目的前期需求调研提供过指导，申请回避。",
+                        )
+                        continue
+                    services.declare(assignment=a, by=user, conflict=False)
+                    plan = plans.get(a.proposal.title)
+                    if act == "draft":
+                        points, comments, comment = self.points(a, plan, rng)
+                        first = dict(list(points.items())[:2])
+                        services.save_draft(assignment=a, by=user, points=first, comments={}, comment="")
+                    elif act == "submit":
+                        self.submit(a, plan, rng)
+
+    def score_all(self, rnd, plans, rng, t):
+        """A round every reviewer finished: each declares no conflict and submits; on a
+        disputed proposal its first reviewer scores it far below the others."""
+        acts, disputed = [], set()
+        for i, a in enumerate(self._assignments(rnd)):
+            plan = plans.get(a.proposal.title)
+            dissent = 0.0
+            if plan is not None and plan.disputed and a.proposal_id not in disputed:
+                disputed.add(a.proposal_id)
+                dissent = -0.3
+            acts.append((self._day(t, i), (a, plan, dissent)))
+        from grants.services import review as services
+
+        for day, items in _grouped(acts):
+            with _on(day):
+                for a, plan, dissent in items:
+                    services.declare(assignment=a, by=a.expert.user, conflict=False)
+                    self.submit(a, plan, rng, dissent=dissent)
+
+    def points(self, a, plan, rng, *, dissent: float = 0.0):
+        """The points (criterion → Decimal within its weight) this expert gives this proposal,
+        the per-criterion comments and the overall comment."""
+        e = self.experts.get(a.expert_id)
+        share = (plan.quality if plan else 75) / 100 + (e.leniency if e else 0.0) + dissent
+        points = {}
+        for c in a.round.rubric():
+            x = min(1.0, max(0.25, share + rng.gauss(0, 0.035)))
+            points[c["key"]] = (Decimal(str(c["weight"])) * Decimal(f"{x:.3f}")).quantize(Decimal("0.1"))
+        bank = "high" if share >= 0.83 else "mid" if share >= 0.66 else "low"
+        comments = {}
+        if a.round.stage == "pitch":
+            comment = rng.choice(PITCH_COMMENTS)
+        else:
+            comment = rng.choice(REVIEW_COMMENTS[bank])
+            if bank != "high" and "budget" in points and rng.random() < 0.5:
+                comments["budget"] = "部分单价缺少测算依据，建议按实际采购询价调整。"
+        return points, comments, comment
+
+    def submit(self, a, plan, rng, *, dissent: float = 0.0):
+        from grants.services import review as services
+
+        points, comments, comment = self.points(a, plan, rng, dissent=dissent)
+        services.submit_scores(assignment=a, by=a.expert.user, points=points, comments=comments, comment=comment)
+        self.made["scores"] += 1
+
+    # ---- 路演答辩 ----------------------------------------------------------------------------------
+
+    def pitch(self, call, manager, plan, plans, rng, scheduled: datetime.date):
+        """The shortlist pitches today: the first two finished and scored by every judge, the
+        third being scored, the fourth still to come."""
+        from grants.models import Proposal
+        from grants.services import review as services
+
+        top = list(
+            Proposal.objects.filter(call=call, status="reviewed", review_score__gte=call.min_fundable_score).order_by(
+                "rank", "pk"
+            )[:4]
+        )
+        start = timezone.make_aware(datetime.datetime.combine(self.today, datetime.time(8, 30)))
+        slots = {p.pk: (start + datetime.timedelta(minutes=40 * i), plan.pitch_place) for i, p in enumerate(top)}
+        with _on(scheduled):
+            rnd = services.schedule_pitch(
+                call=call, by=manager, slots=slots, panel_size=5, seed=f"demo:{plan.seed}:路演"
+            )
+        order = {p.pk: i for i, p in enumerate(top)}
+        judged: dict[int, int] = {}
+        with _on(self.today):
+            for a in sorted(self._assignments(rnd), key=lambda a: (order[a.proposal_id], a.expert_id)):
+                slot = order[a.proposal_id]
+                if slot >= 3:  # still to come
+                    continue
+                services.declare(assignment=a, by=a.expert.user, conflict=False)
+                n = judged.get(a.proposal_id, 0)
+                judged[a.proposal_id] = n + 1
+                if slot < 2 or n < 2:
+                    self.submit(a, plans.get(a.proposal.title), rng)
+                elif n == 2:  # being scored
+                    points, _comments, _comment = self.points(a, plans.get(a.proposal.title), rng)
+                    services.save_draft(assignment=a, by=a.expert.user, points=dict(list(points.items())[:1]))
+
+    # ---- 立项公示, 异议 and 批复 -----------------------------------------------------------------------
+
+    def publicity(self, call, manager, plan, t):
+        """The award list published for 公示 on the timeline's first day of it (7 days), the
+        objections filed and handled on their days, and for a decided call the approval the
+        day after the window closed."""
+        from grants.services import award
+        from grants.services import publicity as services
+
+        opens = t["publicity_from"]
+        with _on(opens):
+            shortlist = award.publish_shortlist(call=call, by=manager, opens_on=opens, days=7)
+        listed = {r["title"]: r["proposal"] for r in shortlist.rows}
+        last = max(shortlist.rows, key=lambda r: r["rank"])["proposal"]
+        for n, o in enumerate(plan.objections, start=1):
+            with _on(self.day(opens, o.filed)):
+                objection = services.file_objection(
+                    publicity=shortlist,
+                    name=o.name,
+                    contact=o.contact,
+                    reason=o.reason,
+                    proposal=listed.get(o.proposal, last),
+                    client=services.client_hash(f"demo:{plan.seed}:{n}"),
+                )
+            self.made["objections"] += 1
+            if o.outcome:
+                with _on(self.day(opens, o.handled)):
+                    handle = services.objection_uphold if o.outcome == "uphold" else services.objection_dismiss
+                    handle(objection=objection, by=manager, reason=o.handling)
+        if plan.stage == "decided":
+            with _on(self.day(shortlist.closes_on, 1)):
+                award.approve_call(call=call, by=manager)
+
+
+def seed_review() -> dict:
+    """The expert pool and the review calls (those already there are left alone): one being
+    scored (blind), one pitching today, one in 公示 with objections, one decided. Returns
+    the summary line and the logins worth trying."""
+    from grants.models import Assignment, AssignmentStatus, ExpertProfile, Objection
+
+    demo = _ReviewDemo(timezone.localdate())
+    needed = {c.manager for c in REVIEW_CALLS} | {POOL_MANAGER}
+    if not needed <= set(demo.users) or not demo.orgs:
+        return {}  # the accounts or organisations step has not run
+    with transaction.atomic():
+        demo.pool()
+        for spec in REVIEW_CALLS:
+            demo.run(spec)
+    calls = list(demo.calls.values())
+    scores = Assignment.objects.filter(round__call__in=calls, status=AssignmentStatus.SUBMITTED).count()
+    objections = Objection.objects.filter(publicity__call__in=calls).count()
+    paused = ExpertProfile.objects.filter(available=False).count()
+    stages = "、".join(
+        "路演答辩" if c.has_pitch and c.status == "reviewing" else c.get_status_display()
+        for c in sorted(calls, key=lambda c: c.apply_from, reverse=True)
+    )
+    summary = (
+        f"专家评审：征集 {len(calls)} 个（{stages}），评审专家 {ExpertProfile.objects.count()} 位"
+        f"（暂停 {paused} 位），已提交评分 {scores} 份，公示异议 {objections} 件"
+    )
+    accounts = []
+    blind = next((c for c in calls if c.blind_review), None)
+    if blind:
+        waiting = Assignment.objects.filter(
+            round__call=blind, expert__user__username=DEMO_REVIEWER, status__in=("assigned", "scoring")
+        ).count()
+        accounts.append((DEMO_REVIEWER, "评审专家", f"待评分 {waiting} 个：{blind.title}（匿名评审）"))
+        accounts.append(("echeng_minzheng", "业务主管（民政）", f"评审进度、催办：{blind.title}"))
+    for c in calls:
+        if c.has_pitch and c.status == "reviewing":
+            accounts.append(("shi_minzheng", "业务主管（民政）", f"路演答辩、排名：{c.title}"))
+        elif c.status == "publicising":
+            accounts.append(("shi_minzheng", "业务主管（民政）", f"立项公示、处理异议：{c.title}"))
+    return {"summary": summary, "accounts": accounts}
+
+
+@hooks.register("register_demo_step", order=55)
+def review_demo_step() -> dict:
+    """seed_demo's step for the review stage, after the grants step."""
+    return seed_review()

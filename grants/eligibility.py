@@ -65,7 +65,9 @@ def may_apply(
         reasons.append("社区社会组织（备案）须有挂靠/指导单位方可申报，请先在组织资料中填写。")
     if preparing and call.allow_preparing_in_incubation and not _in_incubation(org):
         reasons.append("筹备中的组织须正在孵化基地孵化，方可申报本次征集。")
-    used = applications_used(call, org, exclude=proposal)
+    # a submitted proposal was counted against the limit when it was started and submitted
+    counted = proposal is not None and proposal.status != Proposal.Status.DRAFT
+    used = 0 if counted else applications_used(call, org, exclude=proposal)
     if used >= call.max_applications_per_org:
         reasons.append(f"本次征集每个组织最多申报{call.max_applications_per_org}个项目，贵组织已申报{used}个。")
     if check_period and not call.accepts_applications:

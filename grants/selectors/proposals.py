@@ -40,6 +40,8 @@ def proposal_for_staff(user, pk) -> Proposal:
             "category",
             "recommended_from__call__region",
             "recommended_from__organisation",
+            "agreement__org_signed_by",
+            "agreement__funder_signed_by",
         )
         .prefetch_related(
             Prefetch("versions", queryset=ProposalVersion.objects.select_related("submitted_by").order_by("number")),

@@ -53,6 +53,9 @@ def _add(p: Progress, status, n: int = 1) -> None:
         p.scoring += n
 
 
+PROGRESS_ROWS = 50
+
+
 def round_progress(rnd: ReviewRound) -> dict:
     """Completion of a round overall, per proposal and per reviewer (names of reviewers are
     for the call manager only): three queries whatever the size of the round."""
@@ -69,14 +72,13 @@ def round_progress(rnd: ReviewRound) -> dict:
         if reminded and (last_reminded is None or reminded > last_reminded):
             last_reminded = reminded
     experts = {e.pk: e for e in ExpertProfile.objects.filter(pk__in=list(per_expert)).select_related("user")}
-    proposals = {
-        p.pk: p for p in Proposal.objects.filter(pk__in=list(per_proposal)).only("pk", "number", "title", "status")
-    }
+    # the proposals furthest from done, the ones a manager chases; the rest are counted
+    lagging = sorted(per_proposal, key=lambda k: (per_proposal[k].percent, k))[:PROGRESS_ROWS]
+    proposals = {p.pk: p for p in Proposal.objects.filter(pk__in=lagging).only("pk", "number", "title", "status")}
     return {
         "total": total,
-        "proposals": sorted(
-            ((proposals[k], v) for k, v in per_proposal.items()), key=lambda pv: (pv[1].percent, pv[0].number)
-        ),
+        "proposal_count": len(per_proposal),
+        "proposals": [(proposals[k], per_proposal[k]) for k in lagging],
         "experts": sorted(((experts[k], v) for k, v in per_expert.items()), key=lambda ev: (ev[1].percent, ev[0].pk)),
         "last_reminded": last_reminded,
         "unscored": sum(1 for v in per_proposal.values() if v.submitted == 0),
@@ -157,8 +159,44 @@ def reviewer_labels(scores: pd.DataFrame) -> dict[int, str]:
     return {e: f"评委{i}" for i, e in enumerate(sorted(set(scores["reviewer"].tolist())), start=1)}
 
 
-def call_ranking(call, *, rounds=None) -> CallRanking:
-    """The call's ranking from the submitted scores of its closed or open rounds."""
+def scores_version(call) -> str:
+    """What the call's ranking depends on, in one query: the submitted scores (how many,
+    the latest submission) and the amounts managers adjusted. A change to any of them
+    gives another version, so a cached ranking is never stale."""
+    from django.db.models import Count, Max
+
+    a = Assignment.objects.filter(round__call=call, status=A.SUBMITTED).aggregate(
+        n=Count("pk"), at=Max("submitted_at"), rounds=Count("round", distinct=True)
+    )
+    adjusted = Proposal.objects.filter(call=call, adjusted_amount__isnull=False).aggregate(
+        n=Count("pk"), at=Max("updated_at")
+    )
+    return f"{a['n']}-{a['at']}-{a['rounds']}-{adjusted['n']}-{adjusted['at']}"
+
+
+RANKING_CACHE_SECONDS = 600
+
+
+def call_ranking(call, *, rounds=None, fresh: bool = False) -> CallRanking:
+    """The call's ranking from the submitted scores of its closed or open rounds. Kept in
+    the cache under the version of its inputs (`scores_version`): the screens of a call of
+    5,000 proposals read it without decoding every score again; `fresh` computes anew."""
+    from django.core.cache import cache
+
+    import hashlib
+
+    inputs = f"{scores_version(call)}|{call.aggregation}|{call.spread_limit:.2f}|{call.pitch_weight:.2f}|{call.rubric}"
+    key = f"grants:ranking:{call.pk}:{hashlib.sha1(inputs.encode()).hexdigest()}"
+    if not fresh:
+        found = cache.get(key)
+        if found is not None:
+            return found
+    result = _compute_ranking(call, rounds)
+    cache.set(key, result, RANKING_CACHE_SECONDS)
+    return result
+
+
+def _compute_ranking(call, rounds=None) -> CallRanking:
     rounds = rounds if rounds is not None else rounds_of(call)
     review = score_frame(rounds.get(Stage.REVIEW))
     pitch_round = rounds.get(Stage.PITCH)

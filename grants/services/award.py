@@ -41,19 +41,18 @@ def _dec(value) -> Decimal | None:
 
 def store_ranking(call) -> rk.Ranking:
     """Write each ranked proposal's review and pitch aggregate, final score, rank and
-    spread flag (one bulk UPDATE), so lists, filters and notices read them."""
-    result = call_ranking(call)
-    rows = []
-    by_id = {p.pk: p for p in Proposal.objects.filter(pk__in=[r.proposal for r in result.ranking.rows])}
-    for r in result.ranking.rows:
-        p = by_id[r.proposal]
-        p.review_score = _dec(r.aggregate)
-        p.pitch_score = _dec(r.pitch_aggregate)
-        p.score = _dec(r.final)
-        p.rank = r.rank
-        p.spread_flagged = bool(r.flagged)
-        rows.append(p)
-    Proposal.objects.bulk_update(rows, ["review_score", "pitch_score", "score", "rank", "spread_flagged"])
+    spread flag (one executemany), so lists, filters and notices read them."""
+    from core.bulk import update_many
+
+    result = call_ranking(call, fresh=True)
+    update_many(
+        Proposal,
+        ["review_score", "pitch_score", "score", "rank", "spread_flagged"],
+        [
+            (r.proposal, _dec(r.aggregate), _dec(r.pitch_aggregate), _dec(r.final), r.rank, bool(r.flagged))
+            for r in result.ranking.rows
+        ],
+    )
     return result.ranking
 
 
@@ -83,7 +82,7 @@ def adjust_amount(*, proposal: Proposal, by, amount, reason: str) -> Proposal:
     reason = (reason or "").strip()
     if amount in (None, ""):
         proposal.adjusted_amount, proposal.adjust_reason = None, ""
-        Proposal.objects.filter(pk=proposal.pk).update(adjusted_amount=None, adjust_reason="")
+        Proposal.objects.filter(pk=proposal.pk).update(adjusted_amount=None, adjust_reason="", updated_at=timezone.now())
         log_event(proposal, "adjust_amount", by=by, reason="恢复为申请金额")
         return proposal
     try:
@@ -99,7 +98,9 @@ def adjust_amount(*, proposal: Proposal, by, amount, reason: str) -> Proposal:
     if not reason:
         raise ValidationError({"reason": "请填写调整理由。"})
     with transaction.atomic():
-        Proposal.objects.filter(pk=proposal.pk).update(adjusted_amount=value, adjust_reason=reason[:300])
+        Proposal.objects.filter(pk=proposal.pk).update(
+            adjusted_amount=value, adjust_reason=reason[:300], updated_at=timezone.now()
+        )
         proposal.adjusted_amount, proposal.adjust_reason = value, reason[:300]
         log_event(proposal, "adjust_amount", by=by, reason=f"资助金额调整为{fmt_money(value)}元：{reason}")
     return proposal

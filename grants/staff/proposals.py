@@ -29,7 +29,7 @@ from core.files import human_size, serve_private
 
 from .. import rules
 from ..diff import diff_versions
-from ..models import CHECK_PERMISSION, REVIEW_STATES, Assignment, LineNature, Proposal, ProposalStatus
+from ..models import CHECK_PERMISSION, FUNDED_STATES, REVIEW_STATES, Assignment, LineNature, Proposal, ProposalStatus
 from ..panels import PAGE_PANELS, panels_context
 from ..pdf import proposal_document, proposal_pdf_response
 from ..selectors.proposals import attachment_for_staff, proposal_for_staff, standing_now
@@ -206,7 +206,8 @@ def _render(
         "months": by_month(doc["activities"]),
         "check": budget_check(call, data.get("budget_lines", []), doc["totals"]),
         "attachments": attachments,
-        "standing": standing_now(proposal, today),
+        # the organisation's standing matters until the call decides; a funded project is judged by its evaluations
+        "standing": standing_now(proposal, today) if proposal.status not in FUNDED_STATES else None,
         "recommended": _recommended_from(proposal, user),
         "org_page": (
             reverse("orgs_admin:review", args=[org.pk])

@@ -10,7 +10,10 @@ One function per kind of row, one module per layer, so later stages add theirs
   past rounds finished, this year's in every stage, linked upward) and `make_needs`;
 - proposals.py: `allocate` and `make_proposals` (every status, budgets of 3–8 lines with
   totals and shares by grants.rules, activities, KPIs, team, places, cited needs, a
-  version per submission and the audit rows of their path).
+  version per submission and the audit rows of their path);
+- reviews.py: `ensure_experts` and `make_reviews` (the calls under review or past it: an
+  expert pool, panels, scores and comments, the round open or closed and ranked, and in
+  past calls the award list approved within the pool).
 
 Running it again tops up: volume rows are recognised (users and organisations by their
 e-mail domain, calls by their summary), missing calls of the grid are added, and
@@ -34,10 +37,11 @@ from .base import VOLUME_DOMAIN, VOLUME_SUMMARY, Ctx
 from .calls import ensure_calls
 from .organisations import ensure_checker, ensure_organisations, ensure_regions
 from .proposals import allocate, make_proposals
+from .reviews import make_reviews
 
 __all__ = ["VOLUME_DOMAIN", "VOLUME_SUMMARY", "seed_volume", "volume_proposals"]
 BATCH = 2000
-PROPOSALS_PER_ORG = 4
+PROPOSALS_PER_ORG = 3.6  # enough verified organisations for the 大赛 to take a quarter of the proposals
 
 
 def volume_proposals():
@@ -82,6 +86,14 @@ def seed_volume(proposals: int, *, seed: int = 420700, say=None) -> dict:
         timings["proposals"] = time.perf_counter() - t
         if len(pairs) < wanted:
             say(f"可申报的组织不足，少建了 {wanted - len(pairs)} 个申报项目。")
+    t = time.perf_counter()
+    reviewed = make_reviews(ctx, calls, say=say)
+    timings["reviews"] = time.perf_counter() - t
+    if reviewed:
+        say(
+            f"专家评审 {reviewed} 个项目（评审专家 {ctx.counts['experts']} 位新建，评审任务 {ctx.counts['assignments']} 个，"
+            f"已提交评分 {ctx.counts['scores']} 份），{timings['reviews']:.1f} 秒"
+        )
     if connection.vendor == "postgresql":  # fresh rows have no planner statistics until autovacuum runs
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")

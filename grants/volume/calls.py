@@ -1,6 +1,8 @@
 """Volume calls: one at every level (市, 区, 街道, 社区) for each of the last five years,
 past rounds finished and this year's in every stage, each lower call linked to the one
-above it (三级联动), and the community needs each call collected (民呼我应)."""
+above it (三级联动), and the community needs each call collected (民呼我应). This year the
+city also runs a 大赛 (`CONTEST`): one call under review that takes a quarter of the
+proposals, the size the review benchmarks measure (5,000 at `--proposals 20000`)."""
 
 import datetime
 from collections import Counter
@@ -22,22 +24,30 @@ CS = CallStatus
 YEARS = 5
 STAGES = {  # this year's calls of each kind cycle through these stages; past years are finished
     "city": [CS.OPEN],
+    "contest": [CS.REVIEWING],
     "district": [CS.CLOSED, CS.REVIEWING, CS.OPEN],
     "street": [CS.CLOSED, CS.OPEN, CS.NEEDS, CS.REVIEWING, CS.CLOSED, CS.DRAFT, CS.OPEN],
     "community": [CS.NEEDS, CS.OPEN, CS.CLOSED, CS.DRAFT, CS.OPEN, CS.CLOSED, CS.NEEDS],
 }
 ANCHOR = {CS.DRAFT: 45, CS.NEEDS: 12, CS.OPEN: -12, CS.CLOSED: -35, CS.REVIEWING: -50}  # apply_from - today
+PANEL = {"city": 5, "contest": 5, "district": 5, "street": 3, "community": 3}  # experts per proposal
 MONEY = {  # pool, grant min, grant max
     "city": (5_000_000, 50_000, 300_000),
+    "contest": (10_000_000, 50_000, 300_000),
     "district": (2_000_000, 30_000, 200_000),
     "street": (500_000, 10_000, 100_000),
     "community": (100_000, 5_000, 30_000),
 }
 
 
+CONTEST = "“五社联动”公益创投大赛"  # in the title of this year's city contest
+
+
 def kind(call: Call) -> str:
     if call.level == CallLevel.CITY:
-        return "city" if call.region.level == Region.Level.CITY else "district"
+        if call.region.level != Region.Level.CITY:
+            return "district"
+        return "contest" if CONTEST in call.title else "city"
     return "street" if call.level == CallLevel.STREET else "community"
 
 
@@ -87,6 +97,8 @@ def _call_slots(ctx: Ctx):
         for region in (r for r in ctx.regions if r.level == level):
             for year in range(ctx.today.year - YEARS + 1, ctx.today.year + 1):
                 yield kinds[level], region, year
+            if level == Region.Level.CITY:
+                yield "contest", region, ctx.today.year
 
 
 def ensure_calls(ctx: Ctx) -> list[Call]:
@@ -135,6 +147,7 @@ def _call(ctx, k, region, year, t, upper, status) -> Call:
         title={
             # worded apart from the demo's calls, which may share the database
             "city": f"{place}{year}年“三社联动”公益创投项目征集",
+            "contest": f"{place}{year}年{CONTEST}",
             "district": f"{place}{year}年社区公益创投项目征集",
             "street": f"{brief}{year}年“邻里守望”公益微创投项目征集",
         }.get(k, f"{place}{year}年“民呼我应”微心愿项目征集"),
@@ -153,6 +166,7 @@ def _call(ctx, k, region, year, t, upper, status) -> Call:
         grant_max=Decimal(high),
         eligible_types=[OrgType.SOCIAL_GROUP, OrgType.SERVICE_ORG, OrgType.FOUNDATION, OrgType.COMMUNITY_FILED],
         allow_preparing_in_incubation=k == "community",
+        panel_size=PANEL[k],
         next_round=upper,
         created_by=ctx.checker,
         status=status,

@@ -47,10 +47,12 @@ from .words import (
 
 P, CS = ProposalStatus, CallStatus
 WEIGHT = {"city": 10, "district": 5, "street": 3, "community": 1}  # proposals per call, relatively
+CONTEST_SHARE = 4  # the city's 大赛 takes one proposal in this many (as many as its organisations allow)
 MIX = {  # the statuses of a call's proposals by the call's stage, in percent
     CS.OPEN: {P.DRAFT: 55, P.SUBMITTED: 40, P.WITHDRAWN: 5},
     CS.CLOSED: {P.SUBMITTED: 40, P.ELIGIBLE: 25, P.RETURNED: 14, P.INELIGIBLE: 9, P.WITHDRAWN: 5, P.DRAFT: 7},
     "done": {P.ELIGIBLE: 78, P.INELIGIBLE: 12, P.WITHDRAWN: 5, P.DRAFT: 5},
+    "contest": {P.ELIGIBLE: 97, P.INELIGIBLE: 2, P.WITHDRAWN: 1},  # a 大赛 screened before it opened
 }
 RESUBMITTED = ("submit", "return_for_correction", "resubmit")
 PATHS = {  # the transitions that lead to each status, with their odds
@@ -82,8 +84,12 @@ def allocate(ctx: Ctx, calls: list[Call], orgs: list, n: int) -> list[tuple[Call
             paths.add(c.region.path[: -Region.steplen])
         pools[c.pk] = [o for p in sorted(paths) for o in by_node.get(p, ()) if o.pk not in used[c.pk]]
     quota, left = dict.fromkeys(pools, 0), n
+    for c in takers:
+        if kind(c) == "contest":
+            quota[c.pk] = min(n // CONTEST_SHARE, len(pools[c.pk]))
+            left -= quota[c.pk]
     while left > 0:
-        live = [c for c in takers if quota[c.pk] < len(pools[c.pk])]
+        live = [c for c in takers if quota[c.pk] < len(pools[c.pk]) and kind(c) != "contest"]
         if not live:
             break
         weight = sum(WEIGHT[kind(c)] for c in live)
@@ -130,7 +136,7 @@ class Days:
 def plan(ctx: Ctx, call: Call, org, days: Days, needs: list, areas: dict, codes: set) -> Row:
     """One proposal of `org` to `call`: its status and path, sections, tables and times."""
     rng = ctx.rng
-    status = pick(rng, MIX.get(call.status, MIX["done"]))
+    status = pick(rng, MIX.get(kind(call)) or MIX.get(call.status, MIX["done"]))
     paths = {
         p: w
         for p, w in PATHS[status].items()

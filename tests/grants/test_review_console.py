@@ -116,14 +116,17 @@ def test_export_workbook_and_command(tmp_path, client):
     assert ws["A1"].value == call.title
     header = [c.value for c in ws[4]]
     assert header[:3] == ["排名", "申报编号", "项目名称"]
-    assert "评委1" in header and "拟资助金额" in header
+    assert header[3:5] == ["评委（1）", "总分（1）"] and "拟资助金额" in header
     row = [c for c in ws[5]]
+    assert str(row[3].value).startswith("评委") and row[4].value == 80
     requested = row[header.index("申请金额")]
     assert requested.value == 60000 and requested.number_format == '#,##0.00"元"'
     assert row[header.index("是否立项")].value == "是"
     names = {e.name for e in experts}
     assert not any(str(c.value) in names for line in ws.iter_rows() for c in line if c.value)
-    assert wb["评分明细"].max_row == 4
+    detail = wb["评分明细"]
+    assert detail.max_row == 1 + 3 * 3  # a row per proposal and reviewer
+    assert [c.value for c in detail[1]][:3] == ["排名", "申报编号", "评委"]
     out = tmp_path / "rank.xlsx"
     call_command("export_ranking", "--call", str(call.pk), "--output", str(out))
     assert openpyxl.load_workbook(out)["排名"].max_row == 7

@@ -40,7 +40,11 @@ def test_seed_demo_builds_everything_once(db):
 
 def test_a_later_app_adds_its_step(db):
     ran = []
-    with hooks.register_temporarily(DEMO_STEP_HOOK, lambda: ran.append("grants") or {"summary": "征集 1 个"}, order=50):
+    def step():
+        ran.append("later")
+        return {"summary": "征集 1 个"}
+
+    with hooks.register_temporarily(DEMO_STEP_HOOK, step, order=999):
         steps = demo_steps()
-        assert steps[-1]().get("summary") == "征集 1 个"
-    assert ran == ["grants"]
+        assert steps[-1] is step and steps[-1]().get("summary") == "征集 1 个"
+    assert ran == ["later"]
