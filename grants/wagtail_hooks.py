@@ -31,13 +31,19 @@ def register_grants_menu():
 
 # the staff screens, each registering its viewset, menu item and hooks
 # (add your module here: from .staff import calls, needs, proposals)
-from .staff import (  # noqa: E402, F401  # noqa: E402, F401
+from . import figures_hooks  # noqa: E402, F401  (the incubator's and the organisation's figures from grants)
+from .staff import (  # noqa: E402, F401  # noqa: E402, F401  # noqa: E402, F401  (the 进度报告 and 项目评估 panels)
     admin_lists,
+    agreements,  # noqa: E402, F401  (the 项目协议 panel, its actions and downloads)
     calls,  # noqa: E402, F401
     dashboard,
+    evaluations,
     experts,
+    exports_funding,  # noqa: E402, F401  (导出 in the 公益创投 menu)
     linkage,
     needs,
     objections,
     proposals,
+    reports,
+    tranches,  # noqa: E402, F401  (拨付管理, 资金概览, the 资金拨付 panel)
 )

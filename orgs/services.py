@@ -12,7 +12,16 @@ from accounts.roles import Role
 from accounts.selectors import has_scoped_perm, staff_users_for_region
 from accounts.validators import normalise_mobile, validate_mobile
 from core.services import notify
-from core.workflow import Notice, WorkflowError, action_service, extra_action, log_created, run_transition, transition
+from core.workflow import (
+    Notice,
+    WorkflowError,
+    action_service,
+    extra_action,
+    log_created,
+    log_event,
+    run_transition,
+    transition,
+)
 
 from .models import (
     LEGAL_FIELDS,
@@ -606,6 +615,43 @@ def list_entry_add(*, org, by, kind: str, listed_on, removed_on=None, reason: st
     e.full_clean()
     e.save()
     return e
+
+
+BAN_YEARS = 3
+
+
+def _years_after(day, years: int):
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year + years, day=28)
+
+
+@transaction.atomic
+def ban_record(*, org, by, reason: str, listed_on=None, years: int = BAN_YEARS) -> ListEntry:
+    """本平台禁止申报: a ban of `years` (3 by default) from `listed_on` (today), which
+    orgs.selectors.eligibility refuses, with its reason and end date, for every later call.
+
+    For a service of a higher layer that decided the ban under its own permission (grants:
+    a project terminated for a serious breach, by the evaluator of the call's region): it
+    is not an action staff take on the organisation's page, so it asks no fact-editor
+    permission here. Written to the organisation's history."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": "请写明禁止申报的原因。"})
+    listed_on = listed_on or timezone.localdate()
+    entry = ListEntry(
+        organisation=org,
+        kind=ListEntry.Kind.BAN,
+        listed_on=listed_on,
+        removed_on=_years_after(listed_on, years),
+        reason=reason[:300],
+        created_by=by if getattr(by, "pk", None) else None,
+    )
+    entry.full_clean()
+    entry.save()
+    log_event(org, "ban", by=by, reason=f"禁止申报至{entry.removed_on:%Y-%m-%d}：{entry.reason}")
+    return entry
 
 
 def registration_record(*, org: Organisation, by, org_type: str, uscc: str, note: str, allowed: bool) -> Organisation:

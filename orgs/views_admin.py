@@ -21,6 +21,7 @@ from core.admin_ui import admin_breadcrumbs
 
 from . import services, views
 from .models import Organisation, OrganisationStatus
+from .record import record_of
 from .selectors import (
     eligibility,
     organisation_for_review,
@@ -75,6 +76,7 @@ def _render_review(request, org, *, bound: dict | None = None, status: int = 200
         "action_url_name": "orgs_admin:review_action",
         "read_only": not groups,
         "may_attach_leader": services.can_verify(user, org),
+        "record": record_of(org),  # 项目业绩 from the other apps (orgs.record)
     }
     return TemplateResponse(request, "orgs/admin/review.html", context, status=status)
 

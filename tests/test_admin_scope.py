@@ -24,15 +24,20 @@ from accounts.roles import ROLE_PERMISSIONS, Role
 from core.models import BackgroundJob
 from core.viewsets import ScopedModelViewSet
 from grants.models import (
+    Agreement,
     Assignment,
     Call,
+    Evaluation,
     ExpertProfile,
     Need,
     Objection,
     PanelDraw,
+    ProgressReport,
     Proposal,
     ProposalAttachment,
     Recommendation,
+    ReportPhoto,
+    Tranche,
 )
 from incubator import services as incubator_services
 from incubator.models import BaseLevel, Incubation, IncubationBase, IncubationStatus, Promotion
@@ -85,8 +90,67 @@ def far(regions):
         ProposalAttachment: proposal.attachments.get(),
         ExpertProfile: (expert := _far_expert(town)),
         Objection: _far_objection(call, proposal),
+        Tranche: _far_tranche(proposal),
         **_far_assignment(call, proposal, expert),
+        Agreement: _far_agreement(proposal),
+        **_far_report_and_evaluation(proposal),
     }
+
+
+def _far_report_and_evaluation(proposal):
+    """A submitted progress report of 华容镇's project with a photo, and a mid-term evaluation
+    (进度报告 and 项目评估: their pages, the photo, the PDF and the actions)."""
+    import datetime
+
+    from django.core.files.base import ContentFile
+
+    from tests.factories import PNG_BYTES
+
+    day = datetime.date(2027, 3, 31)
+    report = ProgressReport.objects.create(
+        proposal=proposal,
+        period=f"{SECRET}第一阶段",
+        period_start=day.replace(day=1),
+        period_end=day,
+        narrative=f"{SECRET}工作情况",
+        status="submitted",
+    )
+    photo = ReportPhoto(report=report, caption=f"{SECRET}照片")
+    photo.image.save("far.png", ContentFile(PNG_BYTES), save=False)
+    photo.save()
+    evaluation = Evaluation.objects.create(proposal=proposal, kind="mid_term", comment=f"{SECRET}评估意见")
+    return {ProgressReport: report, ReportPhoto: photo, Evaluation: evaluation}
+
+
+def _far_agreement(proposal):
+    """An agreement of 华容镇's project, with its signed scan (项目协议: its PDF, scan and actions)."""
+    import datetime
+    from decimal import Decimal
+
+    from django.core.files.base import ContentFile
+
+    from tests.factories import PDF_BYTES
+
+    agreement = Agreement(
+        proposal=proposal,
+        number=f"XY2026-{proposal.call_id}-001",
+        amount=Decimal("60000.00"),
+        starts_on=datetime.date(2027, 1, 1),
+        ends_on=datetime.date(2027, 12, 31),
+        clauses=f"第一条 {SECRET}条款",
+    )
+    agreement.signed_scan.save("far.pdf", ContentFile(PDF_BYTES), save=False)
+    agreement.save()
+    return agreement
+
+
+def _far_tranche(proposal):
+    """A tranche of 华容镇's project (拨付管理 and the 资金拨付 actions)."""
+    from decimal import Decimal
+
+    return Tranche.objects.create(
+        proposal=proposal, position=1, name="首期", percent=Decimal("50"), gate="signed", amount=Decimal("30000.00")
+    )
 
 
 def _far_need_and_recommendation(town):
@@ -187,6 +251,11 @@ URL_MODELS = {
     "grants_admin:expert_action": ExpertProfile,  # pausing and resuming (the pool is the viewset's)
     "grants_admin:organisation_": Organisation,  # the organisation chooser of the experts' affiliations
     "grants_admin:objection": Objection,  # the objection's page, evidence and actions (the list is the viewset's)
+    "grants_admin:agreement": Agreement,  # 项目协议: its PDF, signed scan and actions on the project page
+    "grants_admin:tranche_action": Tranche,  # 拨付 / 暂缓拨付 on the project page (拨付管理 is the viewset's)
+    "grants_admin:report_photo": ReportPhoto,  # a progress report's photo (before the prefix below)
+    "grants_admin:report": ProgressReport,  # a progress report's page and its 审阅
+    "grants_admin:evaluation": Evaluation,  # the scoring page and the evaluation report PDF
 }
 
 

@@ -260,6 +260,14 @@ def test_a_call_saved_unchanged_in_the_admin_changes_nothing(client, regions, st
             {"name": "首期", "percent": 70, "gate": "signed"},
             {"name": "尾款", "percent": 30, "gate": "final"},
         ],
+        agreement_template="第一条 项目\n乙方（{乙方}）实施“{项目名称}”，资助 {资助金额} 元（{资助金额大写}）。\n\n第二条 拨付 & <其他>\n{拨付计划}",
+        report_cadence="month",
+        evaluation_rubric=[
+            {"key": "delivery", "name": "项目实施", "weight": 42.5, "guidance": "按计划 & <如期>。"},
+            {"key": "outcomes", "name": "项目成效", "weight": 57.5, "guidance": ""},
+        ],
+        pass_score=Decimal("65.00"),
+        grade_bands=[{"grade": "优秀", "min": 92.5}, {"grade": "合格", "min": 65}, {"grade": "不合格", "min": 0}],
         next_round=upper,
     )
     client.force_login(staff(Role.CALL_MANAGER, regions["echeng"]))
@@ -270,6 +278,7 @@ def test_a_call_saved_unchanged_in_the_admin_changes_nothing(client, regions, st
 
     assert form.data["apply_from"] == [call.apply_from.isoformat()]
     assert form.data["rubric-0-weight"] == ["22.5"]
+    assert form.data["grade_bands-0-min"] == ["92.5"] and form.data["report_cadence"] == ["month"]
     assert row(call, exclude=["updated_at"]) == before
     assert before["eligible_types"] == ["community_filed", "social_group"] and len(before["categories"]) == 3
 

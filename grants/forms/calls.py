@@ -1,6 +1,6 @@
 """The staff form of a call (项目征集) in the Wagtail admin.
 
-The rubric and the tranche plan are tables the user fills row by row (`RowsField`: one
+The rubrics, the tranche plan and the grade bands are tables the user fills row by row (`RowsField`: one
 input per cell, a 删除 box per row, a blank row to add one, the weights' sum shown and
 kept up to date as they type by grants/static/grants/call_rows.js), stored as the model's
 lists of dicts. Region, base and next-round choices are the user's own scope; the fields
@@ -25,9 +25,12 @@ from ..models.calls import (
     DEFAULT_CATEGORY_CODES,
     TRANCHE_GATES,
     default_eligible_types,
+    default_evaluation_rubric,
+    default_grade_bands,
     default_pitch_rubric,
     default_rubric,
     default_tranches,
+    placeholder_help,
 )
 from ..services.calls import EDITABLE_FIELDS, locked_fields
 
@@ -156,6 +159,7 @@ class RowsField(forms.Field):
 
 
 class RubricField(RowsField):
+    item_label = "评审指标"
     columns = [
         {"name": "key", "label": "", "kind": "hidden"},
         {"name": "name", "label": "评审指标", "kind": "text", "size": 12},
@@ -177,20 +181,58 @@ class RubricField(RowsField):
         return rows
 
     def clean_row(self, row, n, errors):
-        name = row.get("name", "")
+        name, item = row.get("name", ""), self.item_label
         if not name:
-            errors.append(f"第{n}行：请填写评审指标的名称。")
+            errors.append(f"第{n}行：请填写{item}的名称。")
         elif len(name) > 30:
-            errors.append(f"第{n}行：评审指标名称不能超过30个字。")
+            errors.append(f"第{n}行：{item}名称不能超过30个字。")
         weight = None
         try:
             weight = _number(row.get("weight", ""))
         except (InvalidOperation, ValueError):
-            errors.append(f"第{n}行：“{name or '评审指标'}”的分值须为数字（如 20）。")
+            errors.append(f"第{n}行：“{name or item}”的分值须为数字（如 20）。")
         guidance = row.get("guidance", "")
         if len(guidance) > 500:
             errors.append(f"第{n}行：评分要点不能超过500个字。")
         return {"key": row.get("key", ""), "name": name, "weight": weight, "guidance": guidance}
+
+
+class EvaluationRubricField(RubricField):
+    """The mid-term and final evaluation's criteria: the rubric's table, for evaluators."""
+
+    item_label = "评估指标"
+    columns = [
+        {"name": "key", "label": "", "kind": "hidden"},
+        {"name": "name", "label": "评估指标", "kind": "text", "size": 12},
+        {"name": "weight", "label": "分值", "kind": "number", "size": 5},
+        {"name": "guidance", "label": "评估要点（给评估人员看）", "kind": "textarea"},
+    ]
+
+
+class GradeBandField(RowsField):
+    """The final evaluation's grades, each from a score; their order and the last one's 0
+    are checked with the pass score by Call.clean (grants.models.calls.grade_band_problems)."""
+
+    columns = [
+        {"name": "grade", "label": "等级", "kind": "text", "size": 8},
+        {"name": "min", "label": "起点分数（≥）", "kind": "number", "size": 5},
+    ]
+
+    def clean_row(self, row, n, errors):
+        grade = row.get("grade", "")
+        if not grade:
+            errors.append(f"第{n}行：请填写等级名称（如“优秀”）。")
+        elif len(grade) > 10:
+            errors.append(f"第{n}行：等级名称不能超过10个字。")
+        low = None
+        try:
+            low = _number(row.get("min", ""))
+        except (InvalidOperation, ValueError):
+            errors.append(f"第{n}行：“{grade or '等级'}”的起点分数须为数字（如 90）。")
+        else:
+            if not (0 <= low <= 100):
+                errors.append(f"第{n}行：“{grade or '等级'}”的起点分数须在0到100之间。")
+        return {"grade": grade, "min": low}
 
 
 class TrancheField(RowsField):
@@ -239,6 +281,14 @@ class CallForm(WagtailAdminModelForm):
         label="路演评分标准", required=False, help_text="设路演答辩环节时使用，分值合计须为100。"
     )
     tranche_plan = TrancheField(label="拨付计划", help_text="各期比例合计须为100%。")
+    evaluation_rubric = EvaluationRubricField(
+        label="评估指标", help_text="中期和末期评估按此打分，每行一项，分值合计须为100；加分和扣分项在评估时另行填写。"
+    )
+    grade_bands = GradeBandField(
+        label="末期评估等级",
+        help_text="从高到低，每行一个等级及其起点分数（得分不低于该分数即为该等级）；最后一个等级的起点须为0，"
+        "评估合格分数须是某个等级的起点。",
+    )
 
     class Meta(WagtailAdminModelForm.Meta):
         model = Call
@@ -247,6 +297,12 @@ class CallForm(WagtailAdminModelForm):
             **{name: DateInput for name in DATE_FIELDS},
             "categories": forms.CheckboxSelectMultiple,
             "summary": forms.Textarea(attrs={"rows": 2}),
+            "agreement_template": forms.Textarea(attrs={"rows": 20}),
+            "report_cadence": forms.RadioSelect,
+        }
+        help_texts = {
+            "agreement_template": "生成每个项目的协议书时使用：占位符在生成时换成该项目的内容，签订前还可逐份修改。"
+            "可用的占位符——" + placeholder_help() + "。",
         }
 
     def __init__(self, *args, **kwargs):
@@ -268,8 +324,11 @@ class CallForm(WagtailAdminModelForm):
         self.fields["categories"].error_messages["required"] = "请至少选择一个服务领域。"
         self.fields["rubric"].error_messages["required"] = "请至少设置一项评审标准。"
         self.fields["tranche_plan"].error_messages["required"] = "请至少设置一期拨付。"
+        self.fields["evaluation_rubric"].error_messages["required"] = "请至少设置一项评估指标。"
+        self.fields["grade_bands"].error_messages["required"] = "请至少设置一个末期评估等级。"
+        rows = ("rubric", "pitch_rubric", "tranche_plan", "evaluation_rubric", "grade_bands")
         for name, field in self.fields.items():
-            if name not in ("region", "categories", "rubric", "pitch_rubric", "tranche_plan"):
+            if name not in ("region", "categories", *rows):
                 verb = "选择" if isinstance(field, forms.ChoiceField | forms.ModelChoiceField) else "填写"
                 field.error_messages["required"] = f"请{verb}{field.label}。"
         for name, why in locked_fields(self.instance).items():
@@ -341,10 +400,16 @@ class CallForm(WagtailAdminModelForm):
             "rubric": default_rubric(),
             "pitch_rubric": default_pitch_rubric(),
             "tranche_plan": default_tranches(),
+            "evaluation_rubric": default_evaluation_rubric(),
+            "grade_bands": default_grade_bands(),
         }
         return initial
 
     # ---- what the service takes ----
+
+    def clean_agreement_template(self):
+        # browsers post a textarea's line ends as CRLF: keep the template's own "\n"
+        return (self.cleaned_data.get("agreement_template") or "").replace("\r\n", "\n")
 
     def clean_eligible_types(self):
         chosen = self.cleaned_data["eligible_types"]

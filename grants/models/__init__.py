@@ -14,13 +14,27 @@ from .calls import (  # noqa: F401
     rubric_problems,
     tranche_problems,
 )
+from .funding import (  # noqa: F401, E402
+    EVALUATE_PERMISSION,
+    FINANCE_PERMISSION,
+    Agreement,
+    AgreementStatus,
+    Evaluation,
+    EvaluationKind,
+    EvaluationStatus,
+    ProgressReport,
+    ReportPhoto,
+    ReportStatus,
+    Tranche,
+    TrancheStatus,
+)
 from .needs import MODERATE_PERMISSION, Need, NeedStatus, SubmitterKind  # noqa: F401
 from .proposals import (  # noqa: F401
     CHECK_PERMISSION,
     COUNTED_STATES,
     FUNDED_STATES,
-    REVIEW_STATES,
     KPI,
+    REVIEW_STATES,
     Activity,
     AttachmentKind,
     BudgetCategory,
@@ -49,18 +63,4 @@ from .review import (  # noqa: F401, E402
     ReviewRound,
     RoundStatus,
     Stage,
-)
-from .funding import (  # noqa: F401, E402
-    EVALUATE_PERMISSION,
-    FINANCE_PERMISSION,
-    Agreement,
-    AgreementStatus,
-    Evaluation,
-    EvaluationKind,
-    EvaluationStatus,
-    ProgressReport,
-    ReportPhoto,
-    ReportStatus,
-    Tranche,
-    TrancheStatus,
 )

@@ -5,6 +5,7 @@ Everything a proposal is checked against lives here, editable per call and valid
 together in `Call.clean()`; the defaults are the common municipal ones (DOMAIN.md)."""
 
 import datetime
+import re
 from decimal import Decimal
 
 from django.conf import settings
@@ -140,6 +141,59 @@ DEFAULT_AGREEMENT_TEMPLATE = """第一条 项目内容
 本协议一式两份，甲乙双方各执一份，自双方签字盖章之日起生效。"""
 
 
+# the placeholders an agreement template may use, each with what it is replaced by when an
+# agreement is drawn up (grants.services.agreements.agreement_placeholders fills them)
+AGREEMENT_PLACEHOLDERS = {
+    "协议编号": "本协议的编号，如 XY2026-12-003",
+    "项目名称": "项目名称",
+    "项目编号": "申报编号",
+    "征集名称": "本次征集的名称",
+    "服务领域": "项目的服务领域",
+    "实施地点": "项目的实施地点（街道、社区）",
+    "开始日期": "实施开始日期，如 2026年3月1日",
+    "结束日期": "实施结束日期",
+    "资助金额": "批复的资助金额，如 100,000.00",
+    "资助金额大写": "资助金额的人民币大写，如 壹拾万元整",
+    "拨付计划": "各期拨付的名称、条件、比例和金额，每期一行",
+    "绩效指标": "申报书中的绩效指标和目标值，每项一行",
+    "甲方": "资助方，即本征集的主办单位",
+    "乙方": "申报组织的名称",
+    "统一社会信用代码": "申报组织的统一社会信用代码（或备案编号）",
+    "法定代表人": "申报组织的法定代表人/负责人",
+    "乙方地址": "申报组织的住所",
+    "开户银行": "申报组织的开户银行",
+    "账户名称": "申报组织的银行账户名称",
+    "银行账号": "申报组织的银行账号",
+}
+PLACEHOLDER_PATTERN = re.compile(r"\{([^{}]*)\}")
+
+
+def placeholder_help() -> str:
+    """The placeholder list as the call form shows it under the template."""
+    return "；".join(f"{{{name}}}：{what}" for name, what in AGREEMENT_PLACEHOLDERS.items())
+
+
+def template_problems(text: str) -> list[str]:
+    """What is wrong with an agreement template: placeholders that are not in the list, or
+    braces that open no placeholder (a typo would otherwise print as is in every agreement)."""
+    if not (text or "").strip():
+        return ["请填写项目协议条款模板。"]
+    problems = []
+    unknown = []
+    for name in PLACEHOLDER_PATTERN.findall(text):
+        if name not in AGREEMENT_PLACEHOLDERS and name not in unknown:
+            unknown.append(name)
+    if unknown:
+        listed = "、".join(f"{{{n}}}" for n in unknown)
+        problems.append(
+            f"协议条款模板中有未知的占位符：{listed}。请使用本栏说明中列出的占位符（如 {{项目名称}}），注意不要有多余的空格。"
+        )
+    rest = PLACEHOLDER_PATTERN.sub("", text)
+    if "{" in rest or "}" in rest:
+        problems.append("协议条款模板中有不成对的花括号“{”或“}”：花括号只用于占位符，如 {项目名称}。")
+    return problems
+
+
 def default_evaluation_rubric():
     return [dict(c) for c in DEFAULT_EVALUATION_RUBRIC]
 
@@ -199,7 +253,7 @@ TIMELINE = [
 
 
 # JSON lists of rules whose emptiness `Call.clean()` explains itself
-RULE_LISTS = ("eligible_types", "rubric", "pitch_rubric", "tranche_plan")
+RULE_LISTS = ("eligible_types", "rubric", "pitch_rubric", "tranche_plan", "evaluation_rubric", "grade_bands")
 
 
 class Call(WorkflowModel):
@@ -423,6 +477,12 @@ class Call(WorkflowModel):
                 err("pitch_rubric", message)
         for message in tranche_problems(self.tranche_plan):
             err("tranche_plan", message)
+        for message in template_problems(self.agreement_template):
+            err("agreement_template", message)
+        for message in rubric_problems(self.evaluation_rubric, label="评估指标"):
+            err("evaluation_rubric", message)
+        for message in grade_band_problems(self.grade_bands, self.pass_score):
+            err("grade_bands", message)
         if self.has_pitch:
             if not self.pitch_on:
                 err("pitch_on", "设路演答辩环节时请填写路演日期。")
@@ -595,31 +655,31 @@ class Call(WorkflowModel):
         pass
 
 
-def rubric_problems(rubric) -> list[str]:
+def rubric_problems(rubric, *, label: str = "评审标准") -> list[str]:
     """What is wrong with a rubric: criteria with names and weights summing to 100."""
     if not isinstance(rubric, list) or not rubric:
-        return ["请至少设置一项评审标准。"]
+        return [f"请至少设置一项{label}。"]
     problems = []
     total = Decimal(0)
     keys = set()
     for i, c in enumerate(rubric, start=1):
         if not isinstance(c, dict) or not str(c.get("name", "")).strip():
-            problems.append(f"第{i}项评审标准缺少名称。")
+            problems.append(f"第{i}项{label}缺少名称。")
             continue
         try:
             weight = Decimal(str(c.get("weight")))
         except Exception:
-            problems.append(f"评审标准“{c['name']}”的分值不是数字。")
+            problems.append(f"{label}“{c['name']}”的分值不是数字。")
             continue
         if weight <= 0:
-            problems.append(f"评审标准“{c['name']}”的分值须大于0。")
+            problems.append(f"{label}“{c['name']}”的分值须大于0。")
         total += weight
         key = c.get("key") or c["name"]
         if key in keys:
-            problems.append(f"评审标准“{c['name']}”重复。")
+            problems.append(f"{label}“{c['name']}”重复。")
         keys.add(key)
     if not problems and total != 100:
-        problems.append(f"评审标准的分值合计须为100（现在是{total.normalize():f}）。")
+        problems.append(f"{label}的分值合计须为100（现在是{total.normalize():f}）。")
     return problems
 
 
@@ -644,4 +704,49 @@ def tranche_problems(plan) -> list[str]:
         total += percent
     if not problems and total != 100:
         problems.append(f"各期拨付比例合计须为100%（现在是{total.normalize():f}%）。")
+    return problems
+
+
+def grade_band_problems(bands, pass_score=None) -> list[str]:
+    """What is wrong with the final evaluation's grade bands: named grades, each from a
+    score (0–100), highest first, the last from 0 so every total has a grade; and the
+    pass score one of the bands' starts, so no grade straddles passing and failing."""
+    if not isinstance(bands, list) or not bands:
+        return ["请至少设置一个末期评估等级。"]
+    problems = []
+    mins = []
+    grades = set()
+    for i, b in enumerate(bands, start=1):
+        if not isinstance(b, dict) or not str(b.get("grade", "")).strip():
+            problems.append(f"第{i}个等级缺少名称。")
+            continue
+        grade = str(b["grade"]).strip()
+        if len(grade) > 10:
+            problems.append(f"等级“{grade}”的名称不能超过10个字。")
+        if grade in grades:
+            problems.append(f"等级“{grade}”重复。")
+        grades.add(grade)
+        try:
+            low = Decimal(str(b.get("min")))
+            if not low.is_finite():
+                raise ValueError
+        except Exception:
+            problems.append(f"等级“{grade}”的起点分数不是数字。")
+            continue
+        if not (0 <= low <= 100):
+            problems.append(f"等级“{grade}”的起点分数须在0到100之间。")
+        mins.append((grade, low))
+    if problems:
+        return problems
+    for (high_grade, high), (low_grade, low) in zip(mins, mins[1:], strict=False):
+        if low >= high:
+            problems.append(f"等级须按分数从高到低排列：“{low_grade}”的起点分数须低于“{high_grade}”。")
+    if mins[-1][1] != 0:
+        problems.append(f"最后一个等级“{mins[-1][0]}”的起点分数须为0，使每个得分都有等级。")
+    if not problems and pass_score is not None and Decimal(pass_score) not in {m for _, m in mins}:
+        starts = "、".join(f"{g}≥{m.normalize():f}" for g, m in mins)
+        problems.append(
+            f"评估合格分数（{Decimal(pass_score).normalize():f}）须是某个等级的起点分数（现在：{starts}），"
+            "否则同一等级里会有通过和未通过的项目。"
+        )
     return problems

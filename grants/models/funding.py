@@ -143,7 +143,7 @@ class Agreement(WorkflowModel):
         permission=_scoped(MANAGE_PERMISSION),
         custom={
             "label": "上传签字盖章件",
-            "form": "grants.forms.funding.SignedScanForm",
+            "form": "grants.forms.agreements.SignedScanForm",
             "success": "已上传签字盖章的协议，项目进入实施。",
         },
     )

@@ -27,6 +27,7 @@ def _manages(obj, user) -> bool:
 class PublicityKind(models.TextChoices):
     SHORTLIST = "shortlist", "立项公示"
     RESULT = "result", "立项结果"
+    EVALUATION = "evaluation", "评估结果公示"  # Grants 3: a call's final evaluation results, one week
 
 
 class Publicity(models.Model):

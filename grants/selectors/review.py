@@ -181,9 +181,9 @@ def call_ranking(call, *, rounds=None, fresh: bool = False) -> CallRanking:
     """The call's ranking from the submitted scores of its closed or open rounds. Kept in
     the cache under the version of its inputs (`scores_version`): the screens of a call of
     5,000 proposals read it without decoding every score again; `fresh` computes anew."""
-    from django.core.cache import cache
-
     import hashlib
+
+    from django.core.cache import cache
 
     inputs = f"{scores_version(call)}|{call.aggregation}|{call.spread_limit:.2f}|{call.pitch_weight:.2f}|{call.rubric}"
     key = f"grants:ranking:{call.pk}:{hashlib.sha1(inputs.encode()).hexdigest()}"

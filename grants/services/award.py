@@ -82,7 +82,9 @@ def adjust_amount(*, proposal: Proposal, by, amount, reason: str) -> Proposal:
     reason = (reason or "").strip()
     if amount in (None, ""):
         proposal.adjusted_amount, proposal.adjust_reason = None, ""
-        Proposal.objects.filter(pk=proposal.pk).update(adjusted_amount=None, adjust_reason="", updated_at=timezone.now())
+        Proposal.objects.filter(pk=proposal.pk).update(
+            adjusted_amount=None, adjust_reason="", updated_at=timezone.now()
+        )
         log_event(proposal, "adjust_amount", by=by, reason="恢复为申请金额")
         return proposal
     try:

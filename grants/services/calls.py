@@ -5,7 +5,8 @@ should be further on (run daily by grants.tasks.grants_daily), logged as the sys
 What a call promised cannot change under the people who relied on it: once applications
 open its level and region are fixed, once they close its money rules and eligibility (the
 eligibility check is made against them), once review starts its review rules, once it is
-decided its tranche plan (`locked_fields`)."""
+decided its tranche plan, report cadence and evaluation rules (the agreements are signed on
+them), once projects are under way its agreement template (`locked_fields`)."""
 
 import datetime
 
@@ -72,6 +73,11 @@ EDITABLE_FIELDS = (
     "pitch_rubric",
     "fund_cheaper_after_skip",
     "tranche_plan",
+    "agreement_template",
+    "report_cadence",
+    "evaluation_rubric",
+    "pass_score",
+    "grade_bands",
     "next_round",
 )
 
@@ -97,6 +103,8 @@ REVIEW_RULES = (
     "pitch_rubric",
 )
 
+EVALUATION_RULES = ("report_cadence", "evaluation_rubric", "pass_score", "grade_bands")
+
 STAGES = list(S.values)
 # (from this status on, these fields, why) — "categories" is the many-to-many
 LOCKS = [
@@ -109,6 +117,16 @@ LOCKS = [
     (S.REVIEWING, REVIEW_RULES, "进入评审后，评审规则不能再修改。"),
     (S.PUBLICISING, ("spread_limit", "fund_cheaper_after_skip"), "立项公示后，立项名单的规则不能再修改。"),
     (S.DECIDED, ("tranche_plan",), "批复立项后，拨付计划不能再修改。"),
+    (
+        S.DECIDED,
+        EVALUATION_RULES,
+        "批复立项后，进度报告频次和评估规则不能再修改（项目协议据此签订）。",
+    ),
+    (
+        S.IMPLEMENTING,
+        ("agreement_template",),
+        "项目进入实施后，协议条款模板不能再修改；尚未签订的协议可在项目页面逐份修改条款。",
+    ),
 ]
 
 

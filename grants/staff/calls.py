@@ -262,6 +262,16 @@ class CallViewSet(ScopedModelViewSet):
                 heading="评审规则",
             ),
             MultiFieldPanel([FieldPanel("tranche_plan")], heading="拨付计划"),
+            MultiFieldPanel([FieldPanel("agreement_template")], heading="项目协议"),
+            MultiFieldPanel(
+                [
+                    FieldPanel("report_cadence"),
+                    FieldPanel("evaluation_rubric"),
+                    FieldPanel("pass_score"),
+                    FieldPanel("grade_bands"),
+                ],
+                heading="进度报告与评估",
+            ),
             MultiFieldPanel([FieldPanel("next_round")], heading="三级联动"),
         ],
         base_form_class=CallForm,

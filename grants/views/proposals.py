@@ -112,6 +112,17 @@ def next_step(proposal: Proposal, today=None) -> str:
         if proposal.awarded_amount is not None
         else "已批复立项。",
         P.NOT_FUNDED: f"未获立项：{proposal.status_reason or '—'}",
+        P.AGREEMENT_SIGNED: "项目协议已签订，等待首期资金拨付。",
+        P.IN_PROGRESS: "项目实施中：请按时报送进度报告，准备中期评估。",
+        P.SUSPENDED: "中期评估未通过，资金暂停拨付：请按整改意见在期限内完成整改，等待再次评估。",
+        P.MID_TERM_PASSED: "中期评估已通过：继续实施并报送进度报告，项目结束后接受末期评估。",
+        P.FINAL_EVALUATED: (
+            f"末期评估已完成（{proposal.final_grade}），等待结项。"
+            if proposal.final_grade
+            else "末期评估已完成，等待结项。"
+        ),
+        P.CLOSED: f"项目已结项{('，末期评估等级：' + proposal.final_grade) if proposal.final_grade else ''}。",
+        P.TERMINATED: f"项目已终止：{proposal.status_reason or '—'}",
     }.get(proposal.status, proposal.get_status_display())
 
 

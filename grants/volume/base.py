@@ -11,13 +11,12 @@ from functools import cached_property
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection
-
-from core.bulk import update_many  # noqa: F401  (re-exported for the volume modules)
 from django.db.models import Max, Subquery
 from django.utils import timezone
 from django_fsm_log.models import StateLog
 
 from accounts.models import Region, User
+from core.bulk import update_many  # noqa: F401  (re-exported for the volume modules)
 from core.workflow import log_bulk
 
 VOLUME_DOMAIN = "volume.example.org"  # the e-mail domain of volume users and organisations

@@ -1,7 +1,8 @@
 """公示公告 (/notices/): what the index and a notice page show, and the objection form.
 
 A 公示's page reads only the frozen list the 公示 was published with, and of each row only
-the public columns (序号/排名, 项目名称, 申报组织, 服务领域, 实施地点, 拟资助金额, 评审得分):
+the public columns (序号/排名, 项目名称, 申报组织, 服务领域, 实施地点, 拟资助金额, 评审得分;
+an 评估结果公示: 项目名称, 申报组织, 服务领域, 评估得分, 评估等级):
 whatever else a row may carry, no contact, USCC or reviewer ever reaches the template.
 Objections go through grants.services.publicity.file_objection; the page says how many
 were received and handled, never by whom or what they said."""
@@ -71,6 +72,9 @@ def public_rows(publicity) -> tuple[list[dict], Decimal]:
                 "places": _places(r.get("places")),
                 "amount": fmt_money(amount) if amount not in (None, "") else "—",
                 "score": _score(r.get("score")),
+                # 评估结果公示 (grants.services.evaluations): the final evaluation's total and grade
+                "total": _score(r.get("total")),
+                "grade": r.get("grade") or "—",
             }
         )
     return rows, total
@@ -80,11 +84,11 @@ def state_of(publicity, today) -> tuple[str, str]:
     """(key, label) of where the 公示 stands today, for the status tag."""
     if publicity is None:
         return "plain", "公告"
-    if publicity.kind != publicity.Kind.SHORTLIST or publicity.closes_on is None:
+    if publicity.closes_on is None or publicity.kind not in (publicity.Kind.SHORTLIST, publicity.Kind.EVALUATION):
         return "result", publicity.get_kind_display()
     if today < publicity.opens_on:
         return "upcoming", "即将公示"
-    if publicity.accepts_objections(today):
+    if today <= publicity.closes_on:  # a shortlist takes objections meanwhile; an evaluation 公示 none
         return "open", "公示中"
     return "closed", "公示已结束"
 
@@ -165,6 +169,7 @@ def notice_context(request, page, *, form=None) -> dict:
             "state": state,
             "state_label": label,
             "shortlist": publicity.kind == publicity.Kind.SHORTLIST,
+            "evaluation": publicity.kind == publicity.Kind.EVALUATION,
             "accepting": accepting,
             "closed_text": closed_text(publicity, today),
             "rows": rows,

@@ -19,7 +19,7 @@ urlpatterns = [
     path("me/orgs/", include("orgs.urls")),
     path("me/incubation/", include("incubator.urls")),
     path("me/proposals/", include("grants.urls")),
-    path("needs/", include("grants.public_urls")),
+    path("", include("grants.public_urls")),  # /needs/…, /opendata/…
     path("directory/", include("orgs.public_urls")),
 ]
 

@@ -119,7 +119,7 @@ class ActionScreen:
             # Wagtail turns PermissionDenied into a redirect; a refused POST should say 403
             return self.forbidden(request, obj, action)
         initial = self.initial(obj, action) if self.initial else None
-        form = action.make_form(request.POST, initial=initial)
+        form = action.make_form(request.POST, initial=initial, files=request.FILES)
         extra = {}
         if form.is_valid():
             data = form.service_kwargs() if hasattr(form, "service_kwargs") else form.cleaned_data

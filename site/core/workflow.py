@@ -388,10 +388,12 @@ class Action:
             return can_proceed(getattr(obj, self.transition))
         return self.when_fn is None or bool(self.when_fn(obj))
 
-    def make_form(self, data=None, *, initial=None):
+    def make_form(self, data=None, *, initial=None, files=None):
+        """The action's form; `files` (request.FILES) reach a form with a file field."""
         if self.form:
             cls = import_string(self.form)
-            return cls(data, prefix=self.key, initial=initial)
+            extra = {"files": files} if files is not None and _takes_files(cls) else {}
+            return cls(data, prefix=self.key, initial=initial, **extra)
         from .forms_actions import ConfirmForm, ReasonForm
 
         if self.reason:
@@ -402,6 +404,12 @@ class Action:
 
     def success_message(self, obj) -> str:
         return (self.success or "已{label}：“{obj}”。").format(obj=obj, label=self.label)
+
+
+def _takes_files(form_class) -> bool:
+    from django import forms
+
+    return any(isinstance(f, forms.FileField) for f in form_class.base_fields.values())
 
 
 def _transition_action(model, name: str, run: Callable, order: int) -> Action:

@@ -342,3 +342,36 @@ def approved_call(n_proposals: int = 1, n_experts: int = 3, *, totals=(85,), **c
     award.approve_call(call=call, by=manager)
     call.refresh_from_db()
     return call, [Proposal.objects.get(pk=p.pk) for p in items], manager
+
+
+# ---- funding and evaluation (Grants 3) -----------------------------------------------------------
+
+BANK_ACCOUNT = "6222 0211 0203 4567 890"
+
+
+def signed_projects(n_proposals: int = 1, **call_fields):
+    """Projects of one call decided, their agreements confirmed by both sides
+    (grants.services.agreements) and their first tranche paid (grants.services.tranches):
+    in progress. Returns (call, projects, call manager, finance of the call's region)."""
+    from grants.models import Agreement, Proposal, Tranche
+    from grants.services import agreements
+    from grants.services.tranches import tranche_release
+    from orgs.models import Organisation as Org
+
+    call, items, manager = approved_call(n_proposals, **call_fields)
+    finance = staff(Role.FINANCE, call.region, name=f"{call.region.name}财务")
+    for p in items:
+        Org.objects.filter(pk=p.organisation_id).update(bank_name="中国工商银行鄂州分行", bank_account=BANK_ACCOUNT)
+        p = Proposal.objects.select_related("call__region", "organisation").get(pk=p.pk)
+        leader = p.organisation.memberships.select_related("user").get(role="leader").user
+        agreement = agreements.agreement_draw_up(proposal=p, by=manager)
+        agreements.agreement_confirm_by_org(agreement=Agreement.objects.get(pk=agreement.pk), by=leader)
+        agreements.agreement_confirm_by_funder(agreement=Agreement.objects.get(pk=agreement.pk), by=manager)
+        first = Tranche.objects.filter(proposal=p).order_by("position").first()
+        tranche_release(tranche=first, by=finance, paid_on=timezone.localdate(), voucher_no=f"记-{first.pk:05d}")
+    projects = list(Proposal.objects.filter(pk__in=[p.pk for p in items]).order_by("pk"))
+    return call, projects, manager, finance
+
+
+def leader_of(proposal):
+    return proposal.organisation.memberships.select_related("user").get(role="leader").user

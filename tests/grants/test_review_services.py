@@ -227,7 +227,8 @@ def test_an_upheld_objection_removes_the_proposal_at_approval_and_pending_ones_b
     from django.utils import timezone
 
     from grants.models import Publicity
-    from grants.services import award, publicity as publicity_services
+    from grants.services import award
+    from grants.services import publicity as publicity_services
 
     call, proposals, experts, manager = call_in_review(2, 4, panel_size=2)
     rnd = review.draw_panels(call=call, by=manager)

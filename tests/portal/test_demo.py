@@ -40,6 +40,7 @@ def test_seed_demo_builds_everything_once(db):
 
 def test_a_later_app_adds_its_step(db):
     ran = []
+
     def step():
         ran.append("later")
         return {"summary": "征集 1 个"}

@@ -203,3 +203,7 @@ WAGTAIL_GRAVATAR_PROVIDER_URL = None  # no outside requests: initials avatar
 WAGTAILADMIN_USER_LOGIN_FORM = "accounts.forms.AdminLoginForm"
 # one time zone: the account page would otherwise list some 600 English zone names
 WAGTAIL_USER_TIME_ZONES = ["Asia/Shanghai"]
+
+# 360Giving open data (grants/opendata.py): the publisher's registered prefix; "360G-gongyi" until
+# the operator registers one with 360Giving
+OPENDATA_360G_PREFIX = os.environ.get("OPENDATA_360G_PREFIX", "360G-gongyi")
