@@ -834,7 +834,7 @@ REVIEW_CALLS = (
         "鄂州市梁子湖区民政局",
         "shi_minzheng",
         "shi_minzheng",
-        (200_000, 20_000, 80_000),
+        (400_000, 20_000, 80_000),
         -82,
         "reviewing",
         "梁子湖区公益创投：为老服务、留守儿童关爱、困难家庭帮扶和护湖志愿服务。",
@@ -1169,3 +1169,204 @@ def seed_review() -> dict:
 def review_demo_step() -> dict:
     """seed_demo's step for the review stage, after the grants step."""
     return seed_review()
+
+
+# ---- 项目实施: the decided call's projects signed, paid, reported on and evaluated -------------------
+
+FUNDED_CALL = "梁子湖区{year}年“生态梁子湖”公益创投项目"
+FINANCE_USER = "caiwu"  # accounts.demo: 市民政局财务科
+DEMO_BANK_ACCOUNT = "6222 0211 0203 4567 {n:03d}"
+# the stages, best ranked first; the approved projects beyond them stay waiting for their agreement
+FUNDING_STAGES = ("closed", "signed", "suspended", "terminated")
+
+
+class _FundingDemo:
+    """The decided call's approved projects taken through the agreement, tranche, report and
+    evaluation services, each act on its own day between the approval and today."""
+
+    def __init__(self, today: datetime.date):
+        from accounts.models import User
+
+        self.today = today
+        self.users = {u.username: u for u in User.objects.filter(username__in=(POOL_MANAGER, FINANCE_USER))}
+        self.made = {"projects": 0}
+
+    def at(self, share: float) -> datetime.date:
+        """The day `share` of the way from the approval to today (never after today)."""
+        return min(self.start + datetime.timedelta(days=round(self.span * share)), self.today)
+
+    def fresh(self, proposal):
+        from grants.models import Proposal
+
+        return Proposal.objects.select_related("call__region", "organisation").get(pk=proposal.pk)
+
+    def leader(self, proposal):
+        return proposal.organisation.memberships.select_related("user").get(role="leader").user
+
+    def points(self, call, total) -> dict:
+        from grants.services.evaluations import rubric_of
+
+        rubric, total = rubric_of(call), Decimal(str(total))
+        points, left = {}, total
+        for c in rubric[:-1]:
+            value = (Decimal(str(c["weight"])) * total / 100).quantize(Decimal("0.1"))
+            points[c["key"]] = str(value)
+            left -= value
+        points[rubric[-1]["key"]] = str(left)
+        return points
+
+    def evaluate(self, proposal, kind, total, comment, **submit):
+        from grants.models import Evaluation
+        from grants.services import evaluations
+
+        manager = self.users[POOL_MANAGER]
+        ev = evaluations.evaluation_start(proposal=self.fresh(proposal), kind=kind, by=manager)
+        ev = Evaluation.objects.select_related("proposal__call__region", "proposal__organisation").get(pk=ev.pk)
+        return evaluations.evaluation_submit(
+            evaluation=ev, by=manager, points=self.points(proposal.call, total), comment=comment, **submit
+        )
+
+    def pay(self, proposal, gate, n):
+        from grants.models import Tranche
+        from grants.services.tranches import tranche_release
+
+        t = Tranche.objects.get(proposal=proposal, gate=gate)
+        tranche_release(
+            tranche=t,
+            by=self.users[FINANCE_USER],
+            paid_on=timezone.localdate(),
+            voucher_no=f"记-{timezone.localdate():%Y%m}-{t.pk:04d}",
+            bank_account=DEMO_BANK_ACCOUNT.format(n=n),
+        )
+
+    def report(self, proposal, period, start, end, share, *, review: str = ""):
+        """A progress report spending `share` of the money released so far on the grant lines."""
+        from grants.models import FundingSource, ProgressReport
+        from grants.services import reports
+        from grants.services.evaluations import released_total
+
+        p = self.fresh(proposal)
+        leader = self.leader(p)
+        line = p.budget_lines.filter(source=FundingSource.GRANT).order_by("position", "pk").first()
+        spent = (released_total(p) * Decimal(str(share))).quantize(Decimal("1"))
+        r = reports.report_start(proposal=p, by=leader, period=period, period_start=start, period_end=end)
+        r = ProgressReport.objects.get(pk=r.pk)
+        reports.report_save(
+            report=r,
+            by=leader,
+            fields={"narrative": f"{period}按实施方案开展服务活动，服务对象反馈良好，活动照片和签到表已归档。"},
+            spending={str(line.pk): str(spent)} if line else {},
+        )
+        reports.report_submit(report=ProgressReport.objects.get(pk=r.pk), by=leader)
+        if review:
+            reports.report_review(
+                report=ProgressReport.objects.get(pk=r.pk), by=self.users[POOL_MANAGER], comment=review
+            )
+
+    def sign(self, proposal, n):
+        """The agreement drawn up, confirmed by the organisation's 负责人 and by the call manager,
+        and the first tranche paid: the project under way."""
+        from grants.models import Agreement
+        from grants.services import agreements
+
+        manager, p = self.users[POOL_MANAGER], self.fresh(proposal)
+        with _on(self.at(0.03)):
+            agreement = agreements.agreement_draw_up(proposal=p, by=manager)
+        with _on(self.at(0.06)):
+            agreements.agreement_confirm_by_org(agreement=Agreement.objects.get(pk=agreement.pk), by=self.leader(p))
+        with _on(self.at(0.09)):
+            agreements.agreement_confirm_by_funder(agreement=Agreement.objects.get(pk=agreement.pk), by=manager)
+        with _on(self.at(0.12)):
+            self.pay(p, "signed", n)
+
+    def run(self, call) -> None:
+        from grants.models import Agreement, Proposal
+
+        approved = list(Proposal.objects.filter(call=call, status="approved").order_by("rank", "pk"))
+        if Agreement.objects.filter(proposal__call=call).exists() or len(approved) < len(FUNDING_STAGES):
+            return  # done before (or too few projects to show the stages)
+        self.start = timezone.localtime(max(p.decided_at for p in approved if p.decided_at)).date()
+        self.span = max(1, (self.today - self.start).days)
+        at = self.at
+        for n, (stage, p) in enumerate(zip(FUNDING_STAGES, approved, strict=False), start=1):
+            self.sign(p, n)
+            first = at(0.12)
+            if stage == "signed":  # just under way: the first report in, not yet read
+                with _on(self.today):
+                    self.report(p, "第一阶段", first, self.today, "0.3")
+            elif stage == "suspended":  # the mid-term failed today: rectification within 30 days
+                with _on(at(0.5)):
+                    self.report(p, "第一阶段", first, at(0.5), "0.5", review="已阅，请按计划推进。")
+                with _on(self.today):
+                    self.evaluate(p, "mid_term", 52, "活动开展次数不足计划的一半，服务对象签到资料不全，请限期整改。")
+            elif stage == "terminated":  # failed, failed again: terminated, money clawed back, banned
+                with _on(at(0.2)):
+                    self.report(p, "第一阶段", first, at(0.2), "0.25")
+                with _on(at(0.3)):
+                    self.evaluate(p, "mid_term", 48, "活动大多未按计划开展，资金使用缺少凭证，请限期整改。")
+                with _on(at(0.7)):
+                    self.evaluate(
+                        p,
+                        "mid_term",
+                        40,
+                        "整改期满仍未开展活动，部分支出无法提供合规凭证。",
+                        serious_breach=True,
+                        reason="整改期满复评仍不合格，且存在虚报活动、资金挪作他用的严重违约行为",
+                    )
+            else:  # closed: mid-term passed, all three tranches paid, graded 优秀, unspent money returned
+                with _on(at(0.3)):
+                    self.report(p, "第一阶段", first, at(0.3), "0.9", review="进展顺利。")
+                with _on(at(0.35)):
+                    self.evaluate(p, "mid_term", 86, "活动按计划开展，资料齐全，服务对象满意度高。")
+                with _on(at(0.4)):
+                    self.pay(p, "mid_term", n)
+                with _on(at(0.75)):
+                    self.report(p, "第二阶段", at(0.4), at(0.75), "0.6", review="已阅。")
+                with _on(at(0.8)):
+                    self.evaluate(p, "final", 93, "项目目标全部达成，社区反响好，形成了可复制的服务模式。")
+                with _on(at(0.85)):
+                    self.pay(p, "final", n)
+                with _on(at(0.9)):
+                    self.close(p)
+            self.made["projects"] += 1
+
+    def close(self, proposal):
+        from grants.selectors.reports import reported_spending
+        from grants.services import evaluations
+
+        p = self.fresh(proposal)
+        released = evaluations.released_total(p)
+        unspent = released - min(reported_spending(p), released)
+        evaluations.project_close(proposal=p, by=self.users[POOL_MANAGER], returned_amount=str(unspent))
+
+
+def seed_funding() -> dict:
+    """The decided review call's approved projects at every stage of funding and evaluation
+    (left alone once any of them has an agreement). Returns the summary line and logins."""
+    from grants.models import Call, Proposal
+
+    demo = _FundingDemo(timezone.localdate())
+    call = Call.objects.filter(title=FUNDED_CALL.format(year=demo.today.year), status="decided").first()
+    if call is None or set(demo.users) != {POOL_MANAGER, FINANCE_USER}:
+        return {}  # the review step (or the accounts step) has not run
+    with transaction.atomic():
+        demo.run(call)
+    funded = ("approved", "agreement_signed", "in_progress", "suspended", "mid_term_passed", "final_evaluated")
+    projects = Proposal.objects.filter(call=call, status__in=(*funded, "closed", "terminated")).order_by("rank", "pk")
+    counts: dict = {}
+    for p in projects:
+        counts[p.get_status_display()] = counts.get(p.get_status_display(), 0) + 1
+    stages = "、".join(f"{k} {v} 个" for k, v in counts.items())
+    return {
+        "summary": f"项目实施：{call.title}（{stages}）",
+        "accounts": [
+            (FINANCE_USER, "财务", f"拨付资金：{call.title}"),
+            (POOL_MANAGER, "业务主管（民政）", f"协议、进度报告、中期/末期评估、结项：{call.title}"),
+        ],
+    }
+
+
+@hooks.register("register_demo_step", order=60)
+def funding_demo_step() -> dict:
+    """seed_demo's step for funding and evaluation, after the review step."""
+    return seed_funding()

@@ -127,7 +127,11 @@ def grade_for(call, total: Decimal) -> str:
 
 
 def released_total(proposal) -> Decimal:
-    """The sum of the project's tranches paid out."""
+    """The sum of the project's tranches paid out (what the page's 资金拨付 panel already
+    added up, when it has: `proposal._released_total`)."""
+    cached = getattr(proposal, "_released_total", None)
+    if cached is not None:
+        return money(cached)
     total = Tranche.objects.filter(proposal=proposal, status=T.RELEASED).aggregate(s=Sum("amount"))["s"]
     return money(total or 0)
 

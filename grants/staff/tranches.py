@@ -283,6 +283,7 @@ def tranches_panel(proposal, user, bound):
             exclude=exclude,
         )
     released = sum((t.amount for t in rows if t.status == T.RELEASED), Decimal(0))
+    proposal._released_total = released  # the evaluations panel reads it: no second sum
     return {
         "tranches": rows,
         "award": proposal.awarded_amount,
