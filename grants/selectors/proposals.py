@@ -46,9 +46,6 @@ def proposal_for_staff(user, pk) -> Proposal:
         .prefetch_related(
             Prefetch("versions", queryset=ProposalVersion.objects.select_related("submitted_by").order_by("number")),
             Prefetch("attachments", queryset=ProposalAttachment.objects.order_by("uploaded_at", "pk")),
-            # what orgs.selectors.eligibility reads (the grades only when a call asks for one)
-            "organisation__list_entries",
-            "organisation__inspections",
         )
     )
     # whether it was already recommended to its call's next round (the 推荐 action asks)
@@ -71,6 +68,10 @@ def standing_now(proposal: Proposal, on: datetime.date | None = None) -> list[st
     """Every reason the organisation may not apply to the proposal's call today (its
     registration, lists, bans, 年检, grade, type, count), leaving out whether applications
     are still open: after the close that says nothing to the staff checking it."""
+    from django.db.models import prefetch_related_objects
+
+    # what orgs.selectors.eligibility reads (the grades only when a call asks for one), once
+    prefetch_related_objects([proposal.organisation], "list_entries", "inspections")
     return may_apply(proposal.call, proposal.organisation, on=on, proposal=proposal, check_period=False).reasons
 
 
