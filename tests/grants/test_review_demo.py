@@ -24,6 +24,7 @@ from core.models import Notification
 from grants.demo import DEMO_REVIEWER, REVIEW_CALLS
 from grants.draw import replay
 from grants.models import (
+    FUNDED_STATES,
     Assignment,
     AssignmentStatus,
     Call,
@@ -122,7 +123,8 @@ def test_the_four_calls_stand_where_the_plan_says(calls):
     assert upheld.status == ObjectionStatus.UPHELD
     removed = upheld.proposal
     assert removed.status == P.NOT_FUNDED and removed.status_reason.startswith("公示期异议成立")
-    approved = Proposal.objects.filter(call=decided, status=P.APPROVED)
+    # approved, and (the demo's funding step) taken on to their agreements and beyond
+    approved = Proposal.objects.filter(call=decided, status__in=(P.APPROVED, *FUNDED_STATES))
     assert approved.exists() and sum(p.awarded_amount for p in approved) <= decided.pool_total
     for p in Proposal.objects.filter(call=decided, status=P.NOT_FUNDED).select_related("organisation"):
         leader = p.organisation.memberships.get(role="leader").user
