@@ -129,47 +129,55 @@ def _amount(raw, label: str, what: str) -> str | None:
     return f"{value.quantize(Decimal('0.01'))}"
 
 
+def _clean_amounts(
+    rows: dict, values: dict, *, label, what: str, prefix: str, unknown: tuple[str, str]
+) -> dict[str, str]:
+    """{row id: typed amount} checked against the project's own `rows` (by str id):
+    {str(id): "1234.50"}; ValidationError keyed f"{prefix}{id}", or `unknown` (key, message)
+    for an id that is not one of them."""
+    clean, errors = {}, {}
+    for key, raw in (values or {}).items():
+        key = str(key)
+        row = rows.get(key)
+        if row is None:
+            errors[unknown[0]] = unknown[1]
+            continue
+        try:
+            value = _amount(raw, label(row), what)
+        except ValidationError as exc:
+            errors[f"{prefix}{key}"] = exc.messages[0]
+            continue
+        if value is not None:
+            clean[key] = value
+    if errors:
+        raise ValidationError(errors)
+    return clean
+
+
 def clean_spending(proposal, spending: dict) -> dict[str, str]:
     """{grant line id: amount} → {str(id): "1234.50"}; ValidationError keyed spending_<id>."""
     lines = {str(line.pk): line for line in proposal.budget_lines.all() if line.source == FundingSource.GRANT}
-    clean, errors = {}, {}
-    for key, raw in (spending or {}).items():
-        key = str(key)
-        line = lines.get(key)
-        if line is None:
-            errors["spending"] = "支出只能填在本项目申请资助的预算科目上。"
-            continue
-        try:
-            value = _amount(raw, line.item, "支出")
-        except ValidationError as exc:
-            errors[f"spending_{key}"] = exc.messages[0]
-            continue
-        if value is not None:
-            clean[key] = value
-    if errors:
-        raise ValidationError(errors)
-    return clean
+    return _clean_amounts(
+        lines,
+        spending,
+        label=lambda line: line.item,
+        what="支出",
+        prefix="spending_",
+        unknown=("spending", "支出只能填在本项目申请资助的预算科目上。"),
+    )
 
 
 def clean_kpi_progress(proposal, progress: dict) -> dict[str, str]:
+    """{KPI id: value reached} → {str(id): "120.00"}; ValidationError keyed kpi_<id>."""
     kpis = {str(k.pk): k for k in proposal.kpis.all()}
-    clean, errors = {}, {}
-    for key, raw in (progress or {}).items():
-        key = str(key)
-        kpi = kpis.get(key)
-        if kpi is None:
-            errors["kpi_progress"] = "只能填写本项目的绩效指标。"
-            continue
-        try:
-            value = _amount(raw, kpi.indicator, "完成值")
-        except ValidationError as exc:
-            errors[f"kpi_{key}"] = exc.messages[0]
-            continue
-        if value is not None:
-            clean[key] = value
-    if errors:
-        raise ValidationError(errors)
-    return clean
+    return _clean_amounts(
+        kpis,
+        progress,
+        label=lambda kpi: kpi.indicator,
+        what="完成值",
+        prefix="kpi_",
+        unknown=("kpi_progress", "只能填写本项目的绩效指标。"),
+    )
 
 
 def _fields(report, fields: dict) -> dict:
