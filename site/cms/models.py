@@ -8,8 +8,11 @@ from modelcluster.fields import ParentalKey
 from wagtail.admin.forms import WagtailAdminPageForm
 from wagtail.admin.panels import FieldPanel, HelpPanel, InlinePanel
 from wagtail.contrib.routable_page.models import RoutablePageMixin, path
-from wagtail.fields import RichTextField
+from wagtail.fields import RichTextField, StreamField
 from wagtail.models import Orderable, Page
+from wagtail.search import index
+
+from .blocks import FeaturedBlock
 
 
 class HomePage(Page):
@@ -23,9 +26,29 @@ class HomePage(Page):
         "评审、公示与结果全程公开。一次填报，处处复用。",
     )
     body = RichTextField("正文", blank=True)
+    featured = StreamField(
+        FeaturedBlock(),
+        verbose_name="首页栏目",
+        blank=True,
+        help_text="首页显示哪些栏目、按什么顺序：正在征集、公示公告、年度数据、最新资助项目、新闻动态、图文和快捷入口。",
+    )
 
-    content_panels = [*Page.content_panels, FieldPanel("hero_title"), FieldPanel("hero_text"), FieldPanel("body")]
-    subpage_types = ["cms.SectionPage", "cms.BaseIndexPage", "cms.CallIndexPage", "cms.NoticeIndexPage"]
+    content_panels = [
+        *Page.content_panels,
+        FieldPanel("hero_title"),
+        FieldPanel("hero_text"),
+        FieldPanel("featured"),
+        FieldPanel("body"),
+    ]
+    subpage_types = [
+        "cms.SectionPage",
+        "cms.BaseIndexPage",
+        "cms.CallIndexPage",
+        "cms.NoticeIndexPage",
+        "cms.ProjectIndexPage",
+        "cms.StatisticsPage",
+        "cms.NewsIndexPage",
+    ]
     max_count = 1
 
     class Meta:
@@ -545,3 +568,117 @@ def link_notice_pages() -> int:
     for publicity in Publicity.objects.filter(page__isnull=True).select_related("call").order_by("pk"):
         made += create_notice_page(publicity) is not None
     return made
+
+
+# ---- 资助项目, 数据统计, 新闻动态 -----------------------------------------------------------------
+# The page types; what each shows is read in its own module (cms/projects.py, cms/stats.py,
+# cms/news.py), as the notices are in cms/notices.py.
+
+
+class ProjectIndexPage(RoutablePageMixin, Page):
+    """资助项目 (/projects/): every funded project (grants), filtered, searched, sorted and
+    paged; "<pk>/" is a project's public page. The projects are domain records, not pages:
+    this one page routes, as the bases' directory does."""
+
+    intro = RichTextField("简介", blank=True)
+    empty_text = models.CharField(
+        "暂无项目时的提示", max_length=200, default="暂无资助项目。评审结果公布后将在这里公开。"
+    )
+
+    content_panels = [*Page.content_panels, FieldPanel("intro"), FieldPanel("empty_text")]
+    parent_page_types = ["cms.HomePage"]
+    subpage_types = []
+    max_count = 1
+
+    class Meta:
+        verbose_name = "资助项目栏目"
+
+    @path("")
+    def listing(self, request):
+        from .projects import listing_context
+
+        return self.render(request, context_overrides=listing_context(request, self))
+
+    @path("<int:pk>/")
+    def project(self, request, pk):
+        from .projects import project_context
+
+        context = project_context(request, self, pk)
+        return self.render(request, context_overrides=context, template="cms/project_page.html")
+
+
+class StatisticsPage(RoutablePageMixin, Page):
+    """数据统计 (/stats/): the public figures of the grants and the incubation, each chart
+    with its table and a download of the numbers (cms/stats.py)."""
+
+    intro = RichTextField("简介", blank=True)
+    empty_text = models.CharField("暂无数据时的提示", max_length=200, default="暂无统计数据。")
+
+    content_panels = [*Page.content_panels, FieldPanel("intro"), FieldPanel("empty_text")]
+    parent_page_types = ["cms.HomePage"]
+    subpage_types = []
+    max_count = 1
+
+    class Meta:
+        verbose_name = "数据统计栏目"
+
+    @path("")
+    def figures(self, request):
+        from .stats import statistics_context
+
+        return self.render(request, context_overrides=statistics_context(request, self))
+
+    @path("<slug:table>.<slug:fmt>")
+    def download(self, request, table, fmt):
+        from .stats import download
+
+        return download(request, self, table, fmt)
+
+
+class NewsIndexPage(Page):
+    """新闻动态 (/news/): the news, newest first."""
+
+    intro = RichTextField("简介", blank=True)
+    empty_text = models.CharField("暂无新闻时的提示", max_length=200, default="暂无新闻。")
+
+    content_panels = [*Page.content_panels, FieldPanel("intro"), FieldPanel("empty_text")]
+    parent_page_types = ["cms.HomePage"]
+    subpage_types = ["cms.NewsPage"]
+    max_count = 1
+
+    class Meta:
+        verbose_name = "新闻动态栏目"
+
+    def get_context(self, request, *args, **kwargs):
+        from .news import index_context
+
+        context = super().get_context(request, *args, **kwargs)
+        context.update(index_context(request, self))
+        return context
+
+
+class NewsPage(Page):
+    """One news item: its date, a summary for lists and feeds, the text and a picture."""
+
+    date = models.DateField("发布日期", default=timezone.localdate)
+    summary = models.TextField(
+        "摘要", max_length=300, blank=True, help_text="列表和订阅（RSS）中显示；留空取正文开头。"
+    )
+    body = RichTextField("正文")
+    image = models.ForeignKey(
+        "wagtailimages.Image", verbose_name="题图", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    content_panels = [
+        *Page.content_panels,
+        FieldPanel("date"),
+        FieldPanel("summary"),
+        FieldPanel("image"),
+        FieldPanel("body"),
+    ]
+    search_fields = [*Page.search_fields, index.SearchField("summary"), index.SearchField("body")]
+    parent_page_types = ["cms.NewsIndexPage"]
+    subpage_types = []
+
+    class Meta:
+        verbose_name = "新闻"

@@ -10,8 +10,11 @@ from .models import (
     BaseIndexPage,
     CallIndexPage,
     HomePage,
+    NewsIndexPage,
     NoticeIndexPage,
+    ProjectIndexPage,
     SectionPage,
+    StatisticsPage,
     link_call_pages,
     link_notice_pages,
 )
@@ -28,12 +31,16 @@ SECTIONS = [
     ("projects", "资助项目", "获得公益创投资助的项目及其执行情况。", "暂无资助项目。评审结果公布后将在这里公开。"),
     ("notices", "公示公告", "立项公示、评估结果公示及其他公告；公示期内可以提出异议。", "暂无公示公告。"),
     ("stats", "数据统计", "公益创投和孵化工作的公开统计数据。", "暂无统计数据。"),
+    ("news", "新闻动态", "公益创投和社会组织孵化的工作动态。", "暂无新闻。"),
 ]
 # Sections whose app gives them a page type of their own; the others are SectionPages.
 SECTION_PAGE_TYPES: dict[str, type[Page]] = {
     "bases": BaseIndexPage,
     "calls": CallIndexPage,
     "notices": NoticeIndexPage,
+    "projects": ProjectIndexPage,
+    "stats": StatisticsPage,
+    "news": NewsIndexPage,
 }
 
 

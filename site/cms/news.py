@@ -1,0 +1,5 @@
+"""新闻动态 (/news/): the news index."""
+
+
+def index_context(request, page) -> dict:
+    return {}
