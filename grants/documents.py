@@ -33,6 +33,20 @@ class DocumentKind:
 KINDS: dict[str, DocumentKind] = {}
 
 
+def lazy(path: str) -> Callable:
+    """The function at "module.name", imported when first called: the PDF modules load
+    WeasyPrint, which the commands that only list kinds should not pay for."""
+    module, name = path.rsplit(".", 1)
+
+    def call(*args, **kwargs):
+        from importlib import import_module
+
+        return getattr(import_module(module), name)(*args, **kwargs)
+
+    call.__name__ = name
+    return call
+
+
 def register_kind(kind: DocumentKind) -> DocumentKind:
     KINDS[kind.name] = kind
     return kind
@@ -49,18 +63,6 @@ def _agreements():
     ).order_by("proposal__call_id", "number")
 
 
-def _agreement_pdf(agreement) -> bytes:
-    from .pdf_agreement import agreement_pdf
-
-    return agreement_pdf(agreement)
-
-
-def _agreement_filename(agreement) -> str:
-    from .pdf_agreement import agreement_filename
-
-    return agreement_filename(agreement)
-
-
 def _proposals():
     from django.db.models import Exists, OuterRef, Prefetch
 
@@ -75,25 +77,13 @@ def _proposals():
     )
 
 
-def _proposal_pdf(proposal) -> bytes:
-    from .pdf import proposal_pdf
-
-    return proposal_pdf(proposal)
-
-
-def _proposal_filename(proposal) -> str:
-    from .pdf import pdf_filename
-
-    return pdf_filename(proposal)
-
-
 register_kind(
     DocumentKind(
         name="agreement",
         label="项目协议书",
         objects=_agreements,
-        render=_agreement_pdf,
-        filename=_agreement_filename,
+        render=lazy("grants.pdf_agreement.agreement_pdf"),
+        filename=lazy("grants.pdf_agreement.agreement_filename"),
         in_call=lambda qs, call_id: qs.filter(proposal__call_id=call_id),
     )
 )
@@ -102,8 +92,8 @@ register_kind(
         name="proposal",
         label="项目申报书",
         objects=_proposals,
-        render=_proposal_pdf,
-        filename=_proposal_filename,
+        render=lazy("grants.pdf.proposal_pdf"),
+        filename=lazy("grants.pdf.pdf_filename"),
         in_call=lambda qs, call_id: qs.filter(call_id=call_id),
     )
 )
@@ -119,25 +109,13 @@ def _evaluations():
     )
 
 
-def _evaluation_pdf(evaluation) -> bytes:
-    from .pdf_evaluation import evaluation_pdf
-
-    return evaluation_pdf(evaluation)
-
-
-def _evaluation_filename(evaluation) -> str:
-    from .pdf_evaluation import evaluation_filename
-
-    return evaluation_filename(evaluation)
-
-
 register_kind(
     DocumentKind(
         name="evaluation",
         label="项目评估报告",
         objects=_evaluations,
-        render=_evaluation_pdf,
-        filename=_evaluation_filename,
+        render=lazy("grants.pdf_evaluation.evaluation_pdf"),
+        filename=lazy("grants.pdf_evaluation.evaluation_filename"),
         in_call=lambda qs, call_id: qs.filter(proposal__call_id=call_id),
     )
 )
@@ -162,24 +140,12 @@ def _certificates():
     return _incubations().filter(status=IncubationStatus.GRADUATED).exclude(certificate_no="")
 
 
-def _residence_pdf(incubation) -> bytes:
-    from incubator.pdf import agreement_pdf
-
-    return agreement_pdf(incubation)
-
-
-def _certificate_pdf(incubation) -> bytes:
-    from incubator.pdf import certificate_pdf
-
-    return certificate_pdf(incubation)
-
-
 register_kind(
     DocumentKind(
         name="residence_agreement",
         label="孵化基地入驻协议",
         objects=_residences,
-        render=_residence_pdf,
+        render=lazy("incubator.pdf.agreement_pdf"),
         filename=lambda i: f"入驻协议-{i.agreement_no}-{i.organisation.name}.pdf",
     )
 )
@@ -188,7 +154,7 @@ register_kind(
         name="certificate",
         label="出壳证书",
         objects=_certificates,
-        render=_certificate_pdf,
+        render=lazy("incubator.pdf.certificate_pdf"),
         filename=lambda i: f"出壳证书-{i.certificate_no}-{i.organisation.name}.pdf",
     )
 )

@@ -340,11 +340,27 @@ class InvitationStatus(models.TextChoices):
     WITHDRAWN = "withdrawn", "已撤回"
 
 
+def invitation_valid_days() -> int:
+    """How long an invitation can be accepted (settings.INVITATION_VALID_DAYS, 14 by default)."""
+    return int(getattr(settings, "INVITATION_VALID_DAYS", 14))
+
+
+class InvitationQuerySet(models.QuerySet):
+    def live(self):
+        """Waiting and not yet expired: the invitations that can still be accepted."""
+        from django.utils import timezone
+
+        since = timezone.now() - datetime.timedelta(days=invitation_valid_days())
+        return self.filter(status=InvitationStatus.PENDING, created_at__gte=since)
+
+
 class Invitation(WorkflowModel):
     """An invitation by mobile or e-mail. It is accepted only by a user whose account
     carries that number/address AND who types back the one-time code sent to it
     (accounts.verification): owning the account proves nothing, the code proves the
-    number. Staff attach a 负责人 to an organisation without members the same way."""
+    number. Staff attach a 负责人 to an organisation without members the same way.
+    It expires `invitation_valid_days()` after it was sent: an old code in someone's
+    inbox no longer lets anyone join; the leader invites again."""
 
     Status = InvitationStatus
 
@@ -364,6 +380,8 @@ class Invitation(WorkflowModel):
     created_at = models.DateTimeField("邀请时间", auto_now_add=True)
     accepted_at = models.DateTimeField("接受时间", null=True, blank=True)
 
+    objects = InvitationQuerySet.as_manager()
+
     class Meta:
         verbose_name = "成员邀请"
         verbose_name_plural = "成员邀请"
@@ -380,6 +398,20 @@ class Invitation(WorkflowModel):
     @property
     def verification_scope(self) -> str:
         return f"orgs.invitation:{self.pk}"
+
+    @property
+    def expires_at(self):
+        return self.created_at + datetime.timedelta(days=invitation_valid_days())
+
+    @property
+    def is_expired(self) -> bool:
+        from django.utils import timezone
+
+        return self.status == InvitationStatus.PENDING and self.expires_at < timezone.now()
+
+    def get_status_display_now(self) -> str:
+        """The status as people read it today: a waiting invitation past its date is 已过期."""
+        return "已过期" if self.is_expired else self.get_status_display()
 
     def is_addressed_to(self, user) -> bool:
         """The user's account carries the invited number/address (necessary, not sufficient)."""

@@ -37,6 +37,7 @@ from .models import (
     OrganisationDocument,
     OrganisationStatus,
     OrgType,
+    invitation_valid_days,
 )
 from .selectors import member_role
 
@@ -325,10 +326,12 @@ def _invite(*, org, by, role, mobile="", email="", by_staff=False, log_reason=""
         raise ValidationError("该用户已经是本组织成员。")
     inv = Invitation(organisation=org, mobile=mobile, email=email, role=role, invited_by=by, by_staff=by_staff)
     inv.full_clean()
-    pending = org.invitations.filter(status=Invitation.Status.PENDING)
-    if pending.filter(mobile=mobile, email__iexact=email).exists():
+    same = org.invitations.filter(status=Invitation.Status.PENDING, mobile=mobile, email__iexact=email)
+    if same.live().exists():
         raise ValidationError("已向该手机号（邮箱）发出邀请，正等待对方验证加入；对方可在工作台重新获取验证码。")
     with transaction.atomic():
+        for old in same:  # expired: withdrawn, so only the new one can be accepted
+            run_transition(old, "withdraw", by=by, reason="邀请已过期，重新发出邀请")
         inv.save()
         log_created(inv, by=by, reason=log_reason, label="发出邀请")
         if existing:
@@ -367,20 +370,26 @@ def pending_invitations_for(user):
         cond |= Q(mobile=user.mobile)
     if user.email:
         cond |= Q(mobile="", email__iexact=user.email)
-    return Invitation.objects.filter(cond, status=Invitation.Status.PENDING).select_related("organisation")
+    return Invitation.objects.filter(cond).live().select_related("organisation")
 
 
-def _pending_for(invitation: Invitation, by) -> Invitation:
+def addressed_invitation(invitation: Invitation, by) -> Invitation:
+    """The invitation as it stands now, if `by` may still accept it: waiting, addressed to
+    them, not expired. Raises PermissionDenied with the reason."""
     inv = Invitation.objects.select_related("organisation").get(pk=invitation.pk)  # the current state, not a copy
     if inv.status != Invitation.Status.PENDING or not inv.is_addressed_to(by):
         raise PermissionDenied("该邀请不是发给您的，或已被接受。")
+    if inv.is_expired:
+        raise PermissionDenied(
+            f"该邀请已过期（发出后{invitation_valid_days()}天内有效），请联系{inv.organisation.name}的负责人重新邀请。"
+        )
     return inv
 
 
 def invitation_send_code(*, invitation: Invitation, by):
     """Send (again) the code for an invitation addressed to `by`. Raises PermissionDenied
     and VerificationError (asked again too soon or too often)."""
-    return _send_invitation_code(_pending_for(invitation, by))
+    return _send_invitation_code(addressed_invitation(invitation, by))
 
 
 def invitation_accept(*, invitation: Invitation, by, code: str) -> Membership:
@@ -388,7 +397,7 @@ def invitation_accept(*, invitation: Invitation, by, code: str) -> Membership:
     invited number/address. Raises PermissionDenied (not addressed to `by`, already
     accepted) and VerificationError (wrong, expired or used code, too many tries); a
     wrong try is counted even though the call fails."""
-    inv = _pending_for(invitation, by)
+    inv = addressed_invitation(invitation, by)
     verification.code_check(scope=inv.verification_scope, destination=inv.destination, code=code)
     with transaction.atomic():
         try:

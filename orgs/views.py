@@ -81,7 +81,7 @@ def organisation_detail(request, pk, upload_form=None, invite_form=None, change_
         "is_leader": role == Membership.Role.LEADER,
         "documents": documents_with_history(org),
         "members": org.memberships.select_related("user"),
-        "invitations": org.invitations.filter(status=Invitation.Status.PENDING),
+        "invitations": org.invitations.live(),
         "missing_documents": services.missing_documents(org),
         "eligibility": eligibility(org) if org.status == OrganisationStatus.VERIFIED else None,
         "upload_form": upload_form or DocumentUploadForm(role=role),
@@ -182,8 +182,7 @@ def _invitation_page(request, inv, form=None, status=200):
 
 def _addressed_invitation(request, pk) -> Invitation:
     inv = get_object_or_404(Invitation.objects.select_related("organisation", "invited_by"), pk=pk)
-    if inv.status != Invitation.Status.PENDING or not inv.is_addressed_to(request.user):
-        raise PermissionDenied("该邀请不是发给您的，或已被接受。")
+    services.addressed_invitation(inv, request.user)  # waiting, theirs, not expired: or 403 with the reason
     return inv
 
 

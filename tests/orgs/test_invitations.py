@@ -227,6 +227,44 @@ def test_the_same_number_is_not_invited_twice_while_waiting(org, leader):
     assert org.invitations.count() == 1
 
 
+def _age(inv, days):
+    Invitation.objects.filter(pk=inv.pk).update(created_at=timezone.now() - datetime.timedelta(days=days))
+
+
+def test_an_invitation_expires_after_14_days_and_its_code_no_longer_joins(client, org, leader, sent_code):
+    inv = invite(org, leader)
+    user = sign_up(client)
+    code = sent_code(MOBILE)
+    _age(inv, 15)
+
+    response = client.post(f"/me/orgs/invitations/{inv.pk}/accept/", {"code": code})
+
+    assert response.status_code == 403
+    assert "该邀请已过期（发出后14天内有效）" in text(response) and org.name in text(response)
+    assert not Membership.objects.filter(organisation=org, user=user).exists()
+    assert Invitation.objects.get(pk=inv.pk).status == Invitation.Status.PENDING
+    assert not services.pending_invitations_for(user).exists()  # gone from the dashboard
+    assert client.get(f"/me/orgs/invitations/{inv.pk}/").status_code == 403
+
+
+def test_on_its_last_day_an_invitation_still_joins(client, org, leader, sent_code):
+    inv = invite(org, leader)
+    user = sign_up(client)
+    _age(inv, 13)
+    client.post(f"/me/orgs/invitations/{inv.pk}/accept/", {"code": sent_code(MOBILE)})
+    assert Membership.objects.filter(organisation=org, user=user).exists()
+
+
+def test_the_same_number_can_be_invited_again_once_the_first_expired(org, leader):
+    first = invite(org, leader)
+    _age(first, 15)
+    second = invite(org, leader, role=Membership.Role.FINANCE)
+    first = Invitation.objects.get(pk=first.pk)
+    assert first.status == Invitation.Status.WITHDRAWN
+    assert StateLog.objects.for_(first).latest("pk").description == "邀请已过期，重新发出邀请"
+    assert list(org.invitations.live()) == [second]
+
+
 # ---- defect 12: staff attach a 负责人 to an organisation without members ------------------------
 
 
