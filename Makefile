@@ -13,7 +13,20 @@ $(VENV)/.installed: $(BIN)/python requirements.txt requirements-dev.txt
 	$(BIN)/pip install -q -r requirements-dev.txt
 	touch $@
 
-install: $(VENV)/.installed
+# ECharts from the npm registry (package-lock.json pins it), copied into the static files:
+# never a CDN. The copy is gitignored; `make install` makes it again on a fresh clone.
+ECHARTS := site/static/vendor/echarts/echarts.min.js
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+$(ECHARTS): node_modules/.installed
+	mkdir -p $(dir $@)
+	cp node_modules/echarts/dist/echarts.min.js $@
+	cp node_modules/echarts/LICENSE $(dir $@)LICENSE
+
+install: $(VENV)/.installed $(ECHARTS)
 
 system-deps:
 	@bash deploy/system-deps.sh

@@ -1254,7 +1254,10 @@ class _FundingDemo:
         reports.report_save(
             report=r,
             by=leader,
-            fields={"narrative": f"{period}按实施方案开展服务活动，服务对象反馈良好，活动照片和签到表已归档。"},
+            fields={
+                "narrative": f"{period}按实施方案开展服务活动，服务对象反馈良好，活动照片和签到表已归档。",
+                "beneficiaries": round(p.beneficiaries_direct * float(share)),  # served in the period, for 数据统计
+            },
             spending={str(line.pk): str(spent)} if line else {},
         )
         reports.report_submit(report=ProgressReport.objects.get(pk=r.pk), by=leader)

@@ -31,19 +31,22 @@ def register_grants_menu():
 
 # the staff screens, each registering its viewset, menu item and hooks
 # (add your module here: from .staff import calls, needs, proposals)
-from . import figures_hooks  # noqa: E402, F401  (the incubator's and the organisation's figures from grants)
-from .staff import (  # noqa: E402, F401  # noqa: E402, F401  # noqa: E402, F401  (the 进度报告 and 项目评估 panels)
+# figures_hooks: the incubator's and the organisation's figures from grants; public_hooks: an
+# organisation's funded projects for the directory; the staff screens (agreements: the 项目协议
+# panel; exports_funding: 导出; tranches: 拨付管理, 资金概览; reports, evaluations: their panels)
+from . import figures_hooks, public_hooks  # noqa: E402, F401
+from .staff import (  # noqa: E402, F401
     admin_lists,
-    agreements,  # noqa: E402, F401  (the 项目协议 panel, its actions and downloads)
-    calls,  # noqa: E402, F401
+    agreements,
+    calls,
     dashboard,
     evaluations,
     experts,
-    exports_funding,  # noqa: E402, F401  (导出 in the 公益创投 menu)
+    exports_funding,
     linkage,
     needs,
     objections,
     proposals,
     reports,
-    tranches,  # noqa: E402, F401  (拨付管理, 资金概览, the 资金拨付 panel)
+    tranches,
 )

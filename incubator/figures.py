@@ -16,12 +16,14 @@ The measures:
 - projects funded: `funded_projects_by_base`, counted by grants through FUNDED_PROJECTS_HOOK.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import pandas as pd
 from django.db.models import QuerySet, Sum
 from django.utils import timezone
 from wagtail import hooks
+
+from core.charts import BAR, Chart, Column, Table
 
 from .models import RESIDENT_STATES, BaseLevel, CapacityAssessment, Incubation, IncubationStatus, ServiceLog
 
@@ -211,74 +213,26 @@ def yearly(frames: Frames, by: str | None = None, *, through: int | None = None)
 # ---- what templates get ---------------------------------------------------------------
 
 
-@dataclass
-class BarChart:
-    """Geometry of a grouped bar chart, drawn as inline SVG by
-    incubator/public/bar_chart.html: no JavaScript, no external library."""
-
-    title: str
-    width: int
-    height: int
-    plot_top: int
-    plot_bottom: int
-    plot_left: int
-    plot_right: int
-    gridlines: list = field(default_factory=list)  # (y, label)
-    groups: list = field(default_factory=list)  # {"label", "x", "bars": [{"x","y","w","h","value","name","colour"}]}
-    legend: list = field(default_factory=list)  # {"name","colour","x"}
-
-
-def _nice_max(value: int) -> int:
-    for step in (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000):
-        if value <= step * 4:
-            return max(step * 4, 4) if value > 0 else 4
-    return value
-
-
-def bar_chart(title: str, categories: list[str], series: dict[str, list[int]], *, width: int = 400) -> BarChart:
-    """`series` maps a YEARLY_COLUMNS key to one value per category."""
-    height, left, right, top, bottom = 240, 36, 8, 34, 28
-    chart = BarChart(title, width, height, top, height - bottom, left, width - right)
-    top_value = _nice_max(max([v for values in series.values() for v in values] or [0]))
-    plot_h = chart.plot_bottom - top
-    for i in range(5):
-        value = top_value * i // 4
-        chart.gridlines.append((round(chart.plot_bottom - plot_h * value / top_value, 1), value))
-    n = max(len(categories), 1)
-    group_w = (chart.plot_right - left) / n
-    bar_w = min(group_w * 0.72 / max(len(series), 1), 28)
-    for ci, category in enumerate(categories):
-        x0 = left + ci * group_w + (group_w - bar_w * len(series)) / 2
-        bars = []
-        for si, (key, values) in enumerate(series.items()):
-            v = int(values[ci])
-            h = plot_h * v / top_value
-            x = x0 + si * bar_w
-            bars.append(
-                {
-                    "x": round(x, 1),
-                    "cx": round(x + (bar_w - 2) / 2, 1),
-                    "y": round(chart.plot_bottom - h, 1),
-                    "w": round(bar_w - 2, 1),
-                    "h": round(h, 1),
-                    "value": v,
-                    "name": YEARLY_COLUMNS[key],
-                    "colour": SERIES_COLOURS[key],
-                }
-            )
-        chart.groups.append({"label": category, "x": round(left + (ci + 0.5) * group_w, 1), "bars": bars})
-    for si, key in enumerate(series):
-        chart.legend.append({"name": YEARLY_COLUMNS[key], "colour": SERIES_COLOURS[key], "x": left + si * 64})
-    return chart
-
-
-def yearly_chart(rows: pd.DataFrame, title: str) -> BarChart:
-    """A chart of one group's yearly rows (columns year, admitted, graduated, withdrawn)."""
-    return bar_chart(
+def yearly_table(rows: pd.DataFrame, title: str, slug: str) -> Table:
+    """One group's yearly rows (columns year, admitted, graduated, withdrawn) as a table:
+    a row per year, a column per YEARLY_COLUMNS measure."""
+    table = Table(
+        slug,
         title,
-        [f"{y}年" for y in rows["year"]],
-        {key: rows[key].astype(int).tolist() for key in YEARLY_COLUMNS},
+        "年度",
+        [
+            Column(key, f"{label}（家）", legend=label, colour=SERIES_COLOURS[key])
+            for key, label in YEARLY_COLUMNS.items()
+        ],
     )
+    for row in rows.to_dict("records"):
+        table.add(f"{int(row['year'])}年", **{key: int(row[key]) for key in YEARLY_COLUMNS})
+    return table
+
+
+def yearly_chart(rows: pd.DataFrame, title: str, slug: str = "incubation-years") -> Chart:
+    """The yearly rows as grouped bars (ECharts, core.charts) with their table."""
+    return Chart(yearly_table(rows, title, slug), BAR)
 
 
 @dataclass
@@ -291,8 +245,7 @@ class BaseFigures:
     service_hours: float
     avg_gain: float | None
     projects_funded: int
-    years: list[dict]
-    chart: BarChart
+    chart: Chart
 
     @property
     def registered_share_display(self) -> str:
@@ -336,8 +289,7 @@ def base_figures(bases: QuerySet, base_id: int, *, years: int = 4) -> BaseFigure
         service_hours=float(row["service_hours"]),
         avg_gain=_none_if_nan(row["avg_gain"]),
         projects_funded=int(row["projects_funded"]),
-        years=per_year[["year", *YEARLY_COLUMNS]].to_dict("records"),
-        chart=yearly_chart(per_year, "近年入壳、出壳与退驻（家）"),
+        chart=yearly_chart(per_year, "近年入壳、出壳与退驻（家）", f"base-{base_id}-years"),
     )
 
 

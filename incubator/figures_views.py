@@ -55,7 +55,9 @@ def dashboard(request):
     per_level = yearly(frames, "level")
     level_charts = [
         yearly_chart(
-            per_level[per_level["level"] == level].tail(4), f"{BaseLevel(level).label}：近年入壳、出壳与退驻（家）"
+            per_level[per_level["level"] == level].tail(4),
+            f"{BaseLevel(level).label}：近年入壳、出壳与退驻（家）",
+            f"incubation-level-{level}",
         )
         for level in sorted(frames.bases["level"].unique())
     ]
@@ -76,7 +78,7 @@ def dashboard(request):
         ],
         "scope_label": "全市" if request.user.is_superuser or region is None else region.full_name,
         "base_count": len(frames.bases),
-        "total_chart": yearly_chart(yearly(frames).tail(4), "全部基地：近年入壳、出壳与退驻（家）"),
+        "total_chart": yearly_chart(yearly(frames).tail(4), "全部基地：近年入壳、出壳与退驻（家）", "incubation-all"),
         "level_charts": level_charts,
         "by_level": _rows(summary(frames, by="level")),
         "by_base": by_base,

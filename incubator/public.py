@@ -6,16 +6,18 @@ Python; a base's page costs a fixed number of queries too, whatever the number o
 residents. Only public facts are shown (see selectors.public_*)."""
 
 from dataclasses import dataclass, field
+from datetime import date
 
 from django import forms
 from django.db.models import Exists, OuterRef
 from django.urls import NoReverseMatch, reverse
 
 from accounts.models import Region
+from orgs.public_projects import public_projects
 from orgs.selectors import public_organisations
 
 from .figures import base_figures
-from .models import BaseLevel, IncubationBase
+from .models import RESIDENT_STATES, BaseLevel, Incubation, IncubationBase, IncubationStatus
 from .selectors import public_base, public_bases, public_graduates, public_residents, region_label, regions_above
 
 LEVEL_NOTES = {
@@ -85,20 +87,59 @@ def _directory_url(org_pk: int) -> str:
         return ""
 
 
-def _named_organisations(key: str, incubations) -> dict:
+def _named_organisations(key: str, rows: list) -> dict:
     """The stays whose organisation the public directory shows (verified), each with the
     link to its directory entry, and how many others there are (counted, never named:
     drafts and organisations under review are not public)."""
-    rows = list(incubations.annotate(is_public=Exists(public_organisations().filter(pk=OuterRef("organisation_id")))))
     shown = [inc for inc in rows if inc.is_public]
     for inc in shown:
         inc.directory_url = _directory_url(inc.organisation_id)
     return {key: shown, f"{key}_unlisted": len(rows) - len(shown)}
 
 
+def _stays(base: IncubationBase) -> dict:
+    """The residents (oldest first) and the graduates (newest first), named or counted:
+    the two public selectors read as one query."""
+    rows = list(
+        (public_residents(base) | public_graduates(base))
+        .only(
+            "base_id",
+            "status",
+            "organisation__name",
+            "organisation__status",
+            "starts_on",
+            "residence",
+            "graduated_on",
+        )
+        .annotate(is_public=Exists(public_organisations().filter(pk=OuterRef("organisation_id"))))
+        .order_by("pk")
+    )
+    residents = sorted((r for r in rows if r.status in RESIDENT_STATES), key=lambda r: (r.starts_on or date.min, r.pk))
+    graduates = sorted(
+        (r for r in rows if r.status == IncubationStatus.GRADUATED),
+        key=lambda r: (r.graduated_on or date.min, r.pk),
+        reverse=True,
+    )
+    return {**_named_organisations("residents", residents), **_named_organisations("graduates", graduates)}
+
+
+BASE_PROJECTS_SHOWN = 12
+
+
+def _projects_of(base: IncubationBase) -> dict:
+    """The funded projects of the organisations resident at or graduated from `base` that
+    the directory names, newest first: the first BASE_PROJECTS_SHOWN and how many in all.
+    One query (the organisations are a subquery of it), however many there are."""
+    stays = Incubation.objects.filter(base=base, status__in=[*RESIDENT_STATES, IncubationStatus.GRADUATED])
+    listed = stays.filter(Exists(public_organisations().filter(pk=OuterRef("organisation_id"))))
+    projects = public_projects(listed.values("organisation_id"))
+    return {"projects": projects[:BASE_PROJECTS_SHOWN], "projects_total": len(projects)}
+
+
 def base_context(pk: int, *, bases_url: str) -> dict:
-    """One base's public page: facts, services, capacity, residents, graduates, the bases
-    above and below it, and its figures. A fixed number of queries (nine)."""
+    """One base's public page: facts, services, capacity, residents, graduates and their
+    funded projects, the bases above and below it, and its figures. A fixed number of
+    queries (ten, the residents and graduates read together)."""
     base = public_base(pk)
     children = list(base.children.filter(is_active=True).select_related("region").order_by("region__path", "name"))
     nodes = regions_above([base.region, *(c.region for c in children)])
@@ -115,8 +156,8 @@ def base_context(pk: int, *, bases_url: str) -> dict:
         "level_label": BaseLevel(base.level).label,
         "parent_url": _base_url(bases_url, base.parent_id) if base.parent_id else "",
         "children": children,
-        **_named_organisations("residents", public_residents(base)),
-        **_named_organisations("graduates", public_graduates(base)),
+        **_stays(base),
+        **_projects_of(base),
         "figures": base_figures(IncubationBase.objects.filter(pk=base.pk), base.pk),
         "apply_url": apply_url,
         "bases_url": bases_url,

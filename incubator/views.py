@@ -10,6 +10,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from core.charts import LINE, NUMBER, Chart, Column, Table
 from core.dates import chinese_date
 from core.ui import apply_errors, error_text
 from core.workflow import WorkflowError
@@ -22,64 +23,30 @@ from .forms import ApplicationForm, WithdrawForm
 from .models import ASSESSMENT_DIMENSIONS, BaseService, IncubationBase, IncubationStatus, Residence
 from .selectors import assessment_series, incubation_for_member_page, incubations_for_member, open_bases
 
-# ---- the capacity chart: a small server-side SVG, no script ----------------------------------
+# ---- the capacity chart: ECharts (core.charts), its numbers in the table beside it ------------------
 
 CHART_COLOURS = ["#2f6fbf", "#1a7f37", "#9a6700", "#8250df", "#0b7285"]
 TOTAL_COLOUR = "#b3261e"
 
 
-def assessment_chart(rows: list[dict], *, threshold=None, width: int = 520, height: int = 220) -> dict | None:
-    """Geometry for an SVG line chart of the assessments over time: the weighted total as
-    a bold line, each of the five dimensions as a thin one, the graduation threshold dashed.
-    Scores are 0–100, so the y axis is fixed."""
+def assessment_chart(rows: list[dict], *, threshold=None) -> Chart | None:
+    """A line chart of the assessments over time: the weighted total bold, each of the five
+    dimensions thin, the graduation threshold dashed. Scores are 0–100, so the axis is fixed."""
     if not rows:
         return None
-    left, right, top, bottom = 36, 16, 14, 40
-    inset = 36  # room for the first and last stage labels
-    plot_w, plot_h = width - left - right - 2 * inset, height - top - bottom
-
-    def x(i):
-        return left + inset + (plot_w / 2 if len(rows) == 1 else plot_w * i / (len(rows) - 1))
-
-    def y(score):
-        return top + plot_h * (1 - float(score) / 100)
-
-    def points(values):
-        return [(round(x(i), 1), round(y(v), 1)) for i, v in enumerate(values)]
-
-    def line(values):
-        return " ".join(f"{px},{py}" for px, py in points(values))
-
-    dimensions = []
-    for n, label in enumerate(ASSESSMENT_DIMENSIONS.values()):
-        values = [r["scores"][n] for r in rows]
-        dimensions.append({"label": label, "colour": CHART_COLOURS[n], "points": line(values), "dots": points(values)})
-    return {
-        "width": width,
-        "height": height,
-        "left": left,
-        "right": width - right,
-        "grid": [{"y": round(y(v), 1), "label": v} for v in (0, 20, 40, 60, 80, 100)],
-        "total_points": line([r["total"] for r in rows]),
-        "total_colour": TOTAL_COLOUR,
-        "dots": [
-            {
-                "x": round(x(i), 1),
-                "y": round(y(r["total"]), 1),
-                "value_y": round(y(r["total"]) - 9, 1),
-                "total": r["total"],
-                "label": r["label"],
-                "date": r["date"],
-            }
-            for i, r in enumerate(rows)
-        ],
-        "dimensions": dimensions,
-        "threshold": None if threshold is None else {"y": round(y(threshold), 1), "value": threshold},
-        "axis_y": height - bottom,
-        "label_y": height - bottom + 16,
-        "date_y": height - bottom + 30,
-        "summary": "；".join(f"{r['label']}（{r['date']:%Y-%m-%d}）{r['total']:.2f}分" for r in rows),
-    }
+    columns = [Column("total", "加权总分", NUMBER, colour=TOTAL_COLOUR)] + [
+        Column(key, label, NUMBER, colour=CHART_COLOURS[n])
+        for n, (key, label) in enumerate(ASSESSMENT_DIMENSIONS.items())
+    ]
+    table = Table("assessments", "能力评估得分变化", "评估", columns)
+    for r in rows:
+        table.add(
+            f"{r['label']}\n{r['date']:%Y-%m-%d}",
+            total=r["total"],
+            **{key: r["scores"][n] for n, key in enumerate(ASSESSMENT_DIMENSIONS)},
+        )
+    mark = None if threshold is None else (f"出壳要求 {threshold:g} 分", threshold)
+    return Chart(table, LINE, highlight="total", mark=mark, value_max=100)
 
 
 def assessments_context(incubation) -> dict:

@@ -9,6 +9,7 @@ from django.shortcuts import get_object_or_404, render
 from accounts.models import Region
 
 from .models import GRADES, OrgType, ServiceArea
+from .public_projects import public_projects
 from .selectors import public_organisations, with_valid_grade
 
 
@@ -60,4 +61,5 @@ def directory_detail(request, pk):
     org = get_object_or_404(
         with_valid_grade(public_organisations()).select_related("region").prefetch_related("service_areas"), pk=pk
     )
-    return render(request, "orgs/directory_detail.html", {"org": org})
+    context = {"org": org, "projects": public_projects([org.pk])}
+    return render(request, "orgs/directory_detail.html", context)

@@ -16,6 +16,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django_fsm import FSMField, transition
+from wagtail.search import index
 
 from accounts.models import Region
 from core.files import private_storage
@@ -103,7 +104,7 @@ _CHECK = {
 }
 
 
-class Proposal(WorkflowModel):
+class Proposal(index.Indexed, WorkflowModel):
     Status = ProposalStatus
 
     call = models.ForeignKey("grants.Call", verbose_name="征集", on_delete=models.PROTECT, related_name="proposals")
@@ -203,6 +204,22 @@ class Proposal(WorkflowModel):
         constraints = [
             models.CheckConstraint(condition=Q(grant_amount__lte=models.F("budget_total")), name="grant_within_budget"),
         ]
+
+    # 资助项目的全文检索 (grants.search): only public projects are indexed, as character
+    # n-grams, by grants.search's own signal handlers (Wagtail's would run on every save)
+    search_fields = [index.SearchField("search_text")]
+    search_auto_update = False
+
+    @classmethod
+    def get_indexed_objects(cls):
+        from ..search import indexed_projects
+
+        return indexed_projects()
+
+    def search_text(self) -> str:
+        from ..search import project_text
+
+        return project_text(self)
 
     def __str__(self):
         return self.title or f"未命名申报（{self.organisation}）"

@@ -100,20 +100,28 @@ def public_need(pk: int) -> Need:
 
 def answering_proposals(need: Need) -> list:
     """The proposals that cite `need` and that the public may see, with their organisation
-    and call. `.organisation_shown` is False while a blind call has not published results."""
+    and call. `.organisation_shown` is False while a blind call has not published results;
+    `.funded` is True from the approval on (the project has a public page), with
+    `.amount` (awarded) and `.grade` (the final grade, once published). One query."""
+    from django.db.models.functions import Coalesce
+
     from ..models import Proposal
+    from .public import PUBLIC_STATES, grade_published
 
     rows = list(
         Proposal.objects.filter(cited_needs=need)
         .exclude(status__in=NOT_PUBLIC_PROPOSAL_STATES)
         .select_related("organisation", "call")
+        .annotate(amount=Coalesce("awarded_amount", "grant_amount"), grade_public=grade_published())
         .only(
             "title",
             "status",
             "submitted_at",
+            "final_grade",
             "organisation__name",
             "organisation__status",
             "call__title",
+            "call__year",
             "call__status",
             "call__blind_review",
         )
@@ -121,6 +129,8 @@ def answering_proposals(need: Need) -> list:
     )
     for p in rows:
         p.organisation_shown = not p.call.blind_review or p.call.status in RESULTS_PUBLIC_STATES
+        p.funded = p.status in PUBLIC_STATES
+        p.grade = p.final_grade if p.grade_public else ""
     return rows
 
 

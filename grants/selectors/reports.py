@@ -201,16 +201,19 @@ def with_reports(proposal):
 # ---- the public page -----------------------------------------------------------------------------
 
 
-def public_updates(proposal) -> list[dict]:
+def public_updates(proposal, reports=None) -> list[dict]:
     """What the project's public page may show of its reports: for each submitted or
     reviewed report, its period, the text the organisation wrote for the public, and the
     photos it marked public (id and caption). Nothing else: no narrative, no staff comment,
-    no names of the people who wrote or reviewed it, no photo left private. Two queries."""
-    reports = list(
-        ProgressReport.objects.filter(proposal=proposal, status__in=COUNTED)
-        .order_by("period_start", "pk")
-        .only("pk", "period", "period_start", "period_end", "public_text", "status")
-    )
+    no names of the people who wrote or reviewed it, no photo left private. Two queries
+    (one when the page already loaded the counted `reports`, by period)."""
+    if reports is None:
+        reports = list(
+            ProgressReport.objects.filter(proposal=proposal, status__in=COUNTED)
+            .order_by("period_start", "pk")
+            .only("pk", "period", "period_start", "period_end", "public_text", "status")
+        )
+    reports = [r for r in reports if r.status in COUNTED]
     photos: dict[int, list[dict]] = {}
     for photo in (
         ReportPhoto.objects.filter(report__in=[r.pk for r in reports], public=True)

@@ -11,7 +11,16 @@ from django.db.models import Q
 from accounts.models import Region
 
 from .. import ranking
-from ..models import Assignment, AssignmentStatus, ExpertProfile, Proposal, ProposalStatus, ReviewRound, Stage
+from ..models import (
+    FUNDED_STATES,
+    Assignment,
+    AssignmentStatus,
+    ExpertProfile,
+    Proposal,
+    ProposalStatus,
+    ReviewRound,
+    Stage,
+)
 
 A = AssignmentStatus
 P = ProposalStatus
@@ -142,8 +151,9 @@ def proposals_frame(call, ids=None) -> pd.DataFrame:
     return frame.set_index("id")
 
 
-# the proposals that are ranked: under review until approval
+# the proposals that are ranked: under review until approval, and the funded projects after it
 RANKED_STATES = (P.UNDER_REVIEW, P.REVIEWED, P.PITCHED, P.SHORTLISTED, P.PUBLICISED, P.APPROVED, P.NOT_FUNDED)
+RANKED_STATES += FUNDED_STATES
 
 
 @dataclass

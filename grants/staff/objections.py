@@ -22,7 +22,7 @@ from wagtail.admin.auth import any_permission_required
 from accounts.selectors import has_scoped_perm, region_in_scope
 from core.admin_actions import ActionScreen, action_groups
 from core.admin_lists import HTMLColumn, StaffIndexView, StaffListViewSet, StatusColumn, TextColumn, row_url
-from core.admin_ui import PermissionMenuItem, admin_breadcrumbs
+from core.admin_ui import admin_breadcrumbs
 from core.dashboard import WAITING_ITEMS_HOOK, WaitingItem, waited_since
 from core.files import serve_private
 from orgs.filters import ScopedFilterSet, radio_choice
@@ -152,19 +152,11 @@ class ObjectionListViewSet(StaffListViewSet):
 
     menu_hook = GRANTS_MENU_HOOK  # the 公益创投 submenu
 
+    menu_check = may_view
+
     @cached_property
     def permission(self):
         return VIEW_PERMISSIONS[1]
-
-    def get_menu_item(self, order=None):
-        return PermissionMenuItem(
-            self.menu_label,
-            self.menu_url,
-            name=self.menu_name,
-            icon_name=self.menu_icon,
-            order=self.get_menu_item_order(order),
-            check=may_view,
-        )
 
 
 objections_viewset = ObjectionListViewSet("grants_objections")

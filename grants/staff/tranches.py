@@ -11,10 +11,9 @@
 - the dashboard's waiting items for finance: tranches to pay and overdue ones.
 
 Who sees them: finance (grants.release_tranche), call managers (grants.manage_call) and
-auditors (grants.view_call) of the region; only finance acts (Tranche's transitions say
+auditors (grants.view_tranche) of the region; only finance acts (Tranche's transitions say
 so), the others read and get a 403 on a POST."""
 
-import math
 from decimal import Decimal
 
 import django_filters
@@ -31,9 +30,9 @@ from accounts.selectors import has_scoped_perm
 from core.admin_actions import ActionScreen, action_groups
 from core.admin_lists import HTMLColumn, StaffIndexView, StaffListViewSet, TextColumn, row_url, status_tag
 from core.admin_ui import PermissionMenuItem, admin_breadcrumbs
+from core.charts import BAR, MONEY, Chart, Column, Table
 from core.dashboard import WAITING_ITEMS_HOOK, WaitingItem, waited_since
 from core.dates import chinese_date
-from incubator.figures import BarChart
 from orgs.filters import CheckboxFilter, ScopedFilterSet, radio_choice
 
 from ..filters import CallFilter
@@ -54,7 +53,7 @@ from . import GRANTS_MENU_HOOK
 from .proposals import _render as render_proposal
 
 T = TrancheStatus
-VIEW_PERMISSIONS = (FINANCE_PERMISSION, MANAGE_PERMISSION, "grants.view_call")
+VIEW_PERMISSIONS = (FINANCE_PERMISSION, MANAGE_PERMISSION, "grants.view_tranche")
 PANEL_KEY = "tranches"
 SECTION = ("公益创投", None)
 
@@ -337,60 +336,21 @@ CHART_SERIES = {
 CHART_CALLS = 8  # a chart of calls (one level in scope) shows the latest this many
 
 
-def _wan(value: Decimal) -> str:
-    """元 → 万元 with one decimal, for a bar's label ("" for nothing)."""
-    return f"{(value / 10000).quantize(Decimal('0.1'))}" if value else ""
-
-
-def _ceiling(value: float) -> float:
-    """The top of the axis: the smallest 1, 2 or 5 × 10ⁿ step whose four steps reach `value`."""
-    if value <= 0:
-        return 4.0
-    step = 10 ** math.floor(math.log10(value / 4))
-    for m in (1, 2, 5, 10):
-        if step * m * 4 >= value:
-            return step * m * 4
-    return step * 40
-
-
-def money_chart(title: str, rows) -> BarChart:
-    """Grouped bars per row (a level or a call) of CHART_SERIES in 万元, as the incubator's
-    figures draw theirs (incubator/public/bar_chart.html). Pixel geometry is float; every
-    label is the Decimal amount rounded."""
-    width, height, left, right, top, bottom = 880, 300, 48, 8, 34, 28
-    chart = BarChart(title, width, height, top, height - bottom, left, width - right)
-    values = {key: [float(getattr(r, key)) / 10000 for r in rows] for key in CHART_SERIES}
-    top_value = _ceiling(max([v for vs in values.values() for v in vs] or [0]))
-    plot_h = chart.plot_bottom - top
-    for i in range(5):
-        value = top_value * i / 4
-        chart.gridlines.append((round(chart.plot_bottom - plot_h * value / top_value, 1), f"{value:g}"))
-    group_w = (chart.plot_right - left) / max(len(rows), 1)
-    bar_w = min(group_w * 0.8 / len(CHART_SERIES), 24)
-    for ci, row in enumerate(rows):
-        x0 = left + ci * group_w + (group_w - bar_w * len(CHART_SERIES)) / 2
-        bars = []
-        for si, (key, (colour, name)) in enumerate(CHART_SERIES.items()):
-            h = plot_h * values[key][ci] / top_value
-            x = x0 + si * bar_w
-            bars.append(
-                {
-                    "x": round(x, 1),
-                    "cx": round(x + (bar_w - 2) / 2, 1),
-                    "y": round(chart.plot_bottom - h, 1),
-                    "w": round(bar_w - 2, 1),
-                    "h": round(h, 1),
-                    "value": _wan(getattr(row, key)),
-                    "name": name,
-                    "colour": colour,
-                }
-            )
-        fits = max(int(group_w / 14), 4)  # 13px glyphs
-        label = row.label if len(row.label) <= fits else f"{row.label[: fits - 1]}…"
-        chart.groups.append({"label": label, "x": round(left + (ci + 0.5) * group_w, 1), "bars": bars})
-    for si, (colour, name) in enumerate(CHART_SERIES.values()):
-        chart.legend.append({"name": name, "colour": colour, "x": left + si * 100})
-    return chart
+def money_chart(title: str, rows, *, slug: str, by: str) -> Chart:
+    """Grouped bars per row (a level or a call) of CHART_SERIES, drawn in 万元 by ECharts
+    (core.charts); the page's own tables beside it hold the exact amounts."""
+    table = Table(
+        slug,
+        title,
+        by,
+        [
+            Column(key, f"{name}（元）", MONEY, legend=name, colour=colour)
+            for key, (colour, name) in CHART_SERIES.items()
+        ],
+    )
+    for row in rows:
+        table.add(row.label, **{key: getattr(row, key) for key in CHART_SERIES})
+    return Chart(table, BAR)
 
 
 def _year(request, years) -> int | None:
@@ -412,9 +372,10 @@ def finance(request):
         figures = finance_figures(user, year=year)
     levels = figures["levels"]
     if len(levels) > 1:
-        chart = money_chart("各层级资金情况（万元）", levels)
+        chart = money_chart("各层级资金情况", levels, slug="finance-levels", by="层级")
     else:
-        chart = money_chart("各征集资金情况（万元）", figures["calls"][:CHART_CALLS]) if figures["calls"] else None
+        calls = figures["calls"][:CHART_CALLS]
+        chart = money_chart("各征集资金情况", calls, slug="finance-calls", by="征集") if calls else None
     region = user.region
     context = {
         "header_title": "资金概览",

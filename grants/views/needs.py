@@ -13,8 +13,10 @@ from accounts.throttle import client_ip
 from core.ui import apply_errors
 
 from ..forms.needs import NeedForm, PublicNeedFilter
-from ..models import Call, CallStatus, Need, NeedStatus
+from ..models import Call, CallStatus, Need, NeedStatus, ProposalStatus
+from ..public_hooks import awarded_text, project_url
 from ..selectors.needs import answering_proposals, public_need, public_needs, with_answer_counts
+from ..selectors.public import STATUS_OF
 from ..services.needs import TooManyNeeds, need_submit
 
 PAGE_SIZE = 20
@@ -84,5 +86,40 @@ def need(request, pk):
     if status == NeedStatus.MERGED and into and Need.objects.filter(pk=into, status=NeedStatus.ACCEPTED).exists():
         return redirect(reverse("grants_public:need", args=[into]))
     obj = public_need(pk)
-    context = {"need": obj, "proposals": answering_proposals(obj)}
+    proposals = answering_proposals(obj)
+    for p in proposals:
+        p.stage = public_stage(p)
+        p.stage_key = STATUS_OF[p.status][0] if p.funded else ""
+        p.public_url = project_url(p.pk) if p.funded else ""
+        p.amount_text = awarded_text(p.amount) if p.funded else ""
+    context = {
+        "need": obj,
+        "projects": [p for p in proposals if p.funded],
+        "applications": [p for p in proposals if not p.funded],
+        "answer_count": len(proposals),
+    }
     return render(request, "grants/needs/detail.html", context)
+
+
+P = ProposalStatus
+# what the public reads of an application still on its way (or not funded)
+STAGES = {
+    P.SUBMITTED: "资格审查中",
+    P.RETURNED: "资格审查中",
+    P.ELIGIBLE: "资格审查通过",
+    P.UNDER_REVIEW: "专家评审中",
+    P.REVIEWED: "专家评审中",
+    P.PITCHED: "专家评审中",
+    P.SHORTLISTED: "拟立项",
+    P.PUBLICISED: "拟立项（公示中）",
+    P.NOT_FUNDED: "未获立项",
+}
+
+
+def public_stage(proposal) -> str:
+    """A funded project's public status (实施中, 已结项 … as the 资助项目 pages say it); an
+    application's stage in the public's words (a 退回修改 is still 资格审查中: the reason
+    is the applicant's)."""
+    if proposal.funded:
+        return STATUS_OF[proposal.status][1]
+    return STAGES.get(proposal.status, proposal.get_status_display())

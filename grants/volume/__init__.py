@@ -13,7 +13,10 @@ One function per kind of row, one module per layer, so later stages add theirs
   version per submission and the audit rows of their path);
 - reviews.py: `ensure_experts` and `make_reviews` (the calls under review or past it: an
   expert pool, panels, scores and comments, the round open or closed and ranked, and in
-  past calls the award list approved within the pool).
+  past calls the award list approved within the pool);
+- funding.py: `make_funding` (the approved projects of calls implementing or finished:
+  agreements, tranches released or withheld, progress reports, mid-term and final
+  evaluations, closure with the unspent funds returned, termination with its clawback).
 
 Running it again tops up: volume rows are recognised (users and organisations by their
 e-mail domain, calls by their summary), missing calls of the grid are added, and
@@ -32,9 +35,12 @@ import time
 from django.db import connection, transaction
 from django.utils import timezone
 
+from core import public_cache
+
 from ..models import Proposal
 from .base import VOLUME_DOMAIN, VOLUME_SUMMARY, Ctx
 from .calls import ensure_calls
+from .funding import make_funding
 from .organisations import ensure_checker, ensure_organisations, ensure_regions
 from .proposals import allocate, make_proposals
 from .reviews import make_reviews
@@ -94,6 +100,16 @@ def seed_volume(proposals: int, *, seed: int = 420700, say=None) -> dict:
             f"专家评审 {reviewed} 个项目（评审专家 {ctx.counts['experts']} 位新建，评审任务 {ctx.counts['assignments']} 个，"
             f"已提交评分 {ctx.counts['scores']} 份），{timings['reviews']:.1f} 秒"
         )
+    t = time.perf_counter()
+    funded = make_funding(ctx, calls, say=say)
+    timings["funding"] = time.perf_counter() - t
+    if funded:
+        c = ctx.counts
+        say(
+            f"资金与评估 {funded} 个项目（拨付 {c['tranches']} 笔，进度报告 {c['reports']} 份，评估 {c['evaluations']} 次；"
+            f"已结项 {c['funding:closed']} 个，已终止 {c['funding:terminated']} 个），{timings['funding']:.1f} 秒"
+        )
+    public_cache.changed()  # rows written in bulk send no signals: the public pages are out of date
     if connection.vendor == "postgresql":  # fresh rows have no planner statistics until autovacuum runs
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")

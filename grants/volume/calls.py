@@ -1,8 +1,9 @@
 """Volume calls: one at every level (市, 区, 街道, 社区) for each of the last five years,
-past rounds finished and this year's in every stage, each lower call linked to the one
-above it (三级联动), and the community needs each call collected (民呼我应). This year the
-city also runs a 大赛 (`CONTEST`): one call under review that takes a quarter of the
-proposals, the size the review benchmarks measure (5,000 at `--proposals 20000`)."""
+past rounds finished and this year's in every stage (some implementing since the spring),
+each lower call linked to the one above it (三级联动), and the community needs each call
+collected (民呼我应). This year the city also runs a 大赛 (`CONTEST`): one call under review
+that takes a quarter of the proposals, the size the review benchmarks measure (5,000 at
+`--proposals 20000`)."""
 
 import datetime
 from collections import Counter
@@ -22,14 +23,17 @@ from .words import theme
 
 CS = CallStatus
 YEARS = 5
-STAGES = {  # this year's calls of each kind cycle through these stages; past years are finished
+STARTED = "started"  # a round implementing since the autumn (ANCHOR), its mid-term evaluations to come
+STAGES = {  # this year's calls of each kind cycle through these stages (ANCHOR); past years are finished
     "city": [CS.OPEN],
     "contest": [CS.REVIEWING],
     "district": [CS.CLOSED, CS.REVIEWING, CS.OPEN],
-    "street": [CS.CLOSED, CS.OPEN, CS.NEEDS, CS.REVIEWING, CS.CLOSED, CS.DRAFT, CS.OPEN],
-    "community": [CS.NEEDS, CS.OPEN, CS.CLOSED, CS.DRAFT, CS.OPEN, CS.CLOSED, CS.NEEDS],
+    "street": [CS.IMPLEMENTING, CS.CLOSED, CS.OPEN, CS.NEEDS, CS.REVIEWING, STARTED, CS.DRAFT, CS.OPEN],
+    "community": [CS.IMPLEMENTING, CS.NEEDS, CS.OPEN, CS.CLOSED, CS.DRAFT, STARTED, CS.OPEN, CS.CLOSED, CS.NEEDS],
 }
-ANCHOR = {CS.DRAFT: 45, CS.NEEDS: 12, CS.OPEN: -12, CS.CLOSED: -35, CS.REVIEWING: -50}  # apply_from - today
+# apply_from - today: an implementing round started in the spring, its mid-term evaluations held
+ANCHOR = {CS.DRAFT: 45, CS.NEEDS: 12, CS.OPEN: -12, CS.CLOSED: -35, CS.REVIEWING: -50, CS.IMPLEMENTING: -280}
+ANCHOR[STARTED] = -180
 PANEL = {"city": 5, "contest": 5, "district": 5, "street": 3, "community": 3}  # experts per proposal
 MONEY = {  # pool, grant min, grant max
     "city": (5_000_000, 50_000, 300_000),

@@ -17,8 +17,9 @@ have left, written in bulk.
       (grants.services.award.store_ranking); the proposals 评审完成, 5,000 of them at
       `--proposals 20000`, what the review benchmarks measure;
     past calls: the round closed and ranked, the award list (grants.ranking.award_list)
-      walked within the pool: the funded proposals shortlisted, publicised and approved
-      with their amount, the others not funded.
+      walked within the pool (sized at the first decision to fund about half of what the
+      call ranked, `_size_pool`): the funded proposals shortlisted, publicised and
+      approved with their amount, the others not funded.
   Every status by a legal path of its state machine (base.walk), the audit rows through
   core.workflow.log_bulk (base.log), an assignment's at its own time by its expert
   (base.stamp).
@@ -384,6 +385,7 @@ def _proposal_history(ctx: Ctx, call: Call, rnd: ReviewRound, ids: list[int], mo
         _move(ctx, ids, P.REVIEWED, (*begin, "finish_review"), at, entries, moved=True)
         return
     # 批复: the award list over the call, funding the new proposals within what is left of the pool
+    _size_pool(call, result)
     award = rk.award_list(
         result.ranking,
         result.proposals,
@@ -418,6 +420,25 @@ def _proposal_history(ctx: Ctx, call: Call, rnd: ReviewRound, ids: list[int], mo
     for reason, pks in declined.items():
         Proposal.objects.filter(pk__in=pks).update(decided_at=decided, status_reason=reason)
         _move(ctx, pks, P.NOT_FUNDED, (*begin, "finish_review", "decline"), at, entries, reason=reason)
+
+
+def _size_pool(call: Call, result) -> None:
+    """A call decided for the first time gets the pool its applications called for: its
+    own, or, when they asked for more, enough to fund the first FUNDED_SHARE of its ranking
+    (rounded up to 万元), so that about half of a year's reviewed proposals are funded
+    (some 5,000 projects over five years at `--proposals 20000`)."""
+    if Proposal.objects.filter(call=call, awarded_amount__isnull=False).exists():
+        return
+    rows = result.ranking.rows[: math.ceil(len(result.ranking.rows) * FUNDED_SHARE)]
+    frame = result.proposals
+    asked = sum((Decimal(frame.loc[r.proposal, "requested"] or 0) for r in rows), Decimal(0))
+    needed = Decimal(math.ceil(asked / 10_000) * 10_000)
+    if needed > call.pool_total:
+        call.pool_total = needed
+        Call.objects.filter(pk=call.pk).update(pool_total=needed)
+
+
+FUNDED_SHARE = 0.5
 
 
 def _dec(value):

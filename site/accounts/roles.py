@@ -58,6 +58,7 @@ _GRANTS_MANAGE = [
     "grants.view_expertprofile",
     "grants.add_expertprofile",
     "grants.change_expertprofile",
+    "grants.view_tranche",
 ]
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {
@@ -83,8 +84,23 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     ],
     # a reviewer sees only what is assigned to them (grants.selectors.review), never a list of proposals
     Role.REVIEWER: [ADMIN_ACCESS, "grants.review_proposal"],
-    Role.FINANCE: [ADMIN_ACCESS, *_ORG_VIEW, "grants.view_call", "grants.view_proposal", "grants.release_tranche"],
-    Role.AUDITOR: [ADMIN_ACCESS, *_ORG_VIEW, *_BASE_VIEW, *_GRANTS_VIEW, "orgs.export_organisation"],
+    Role.FINANCE: [
+        ADMIN_ACCESS,
+        *_ORG_VIEW,
+        "grants.view_call",
+        "grants.view_proposal",
+        "grants.view_tranche",
+        "grants.release_tranche",
+    ],
+    # the money is not a base operator's business: the finance screens need grants.view_tranche
+    Role.AUDITOR: [
+        ADMIN_ACCESS,
+        *_ORG_VIEW,
+        *_BASE_VIEW,
+        *_GRANTS_VIEW,
+        "grants.view_tranche",
+        "orgs.export_organisation",
+    ],
 }
 
 

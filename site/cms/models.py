@@ -55,18 +55,11 @@ class HomePage(Page):
         verbose_name = "首页"
 
     def get_context(self, request, *args, **kwargs):
-        from accounts.models import Region
-        from incubator.models import IncubationBase
-        from orgs.selectors import public_organisations
+        from .home import featured_blocks, platform_figures
 
         context = super().get_context(request, *args, **kwargs)
-        context["sections"] = self.get_children().live().public().specific()
-        context["figures"] = {
-            "organisations": public_organisations().count(),
-            "streets": Region.objects.filter(level=Region.Level.STREET).count(),
-            "communities": Region.objects.filter(level=Region.Level.COMMUNITY).count(),
-            "bases": IncubationBase.objects.filter(is_active=True).count(),
-        }
+        context["featured_blocks"] = featured_blocks(request, self)
+        context["figures"] = platform_figures()
         return context
 
 
@@ -606,6 +599,12 @@ class ProjectIndexPage(RoutablePageMixin, Page):
         context = project_context(request, self, pk)
         return self.render(request, context_overrides=context, template="cms/project_page.html")
 
+    @path("<int:pk>/photos/<int:photo>/")
+    def photo(self, request, pk, photo):
+        from .projects import serve_photo
+
+        return serve_photo(request, self, pk, photo)
+
 
 class StatisticsPage(RoutablePageMixin, Page):
     """数据统计 (/stats/): the public figures of the grants and the incubation, each chart
@@ -628,7 +627,7 @@ class StatisticsPage(RoutablePageMixin, Page):
 
         return self.render(request, context_overrides=statistics_context(request, self))
 
-    @path("<slug:table>.<slug:fmt>")
+    @path("<slug:table>/<slug:fmt>/")  # Wagtail serves no path with a dot: /stats/years/csv/
     def download(self, request, table, fmt):
         from .stats import download
 

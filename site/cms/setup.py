@@ -6,6 +6,7 @@ from django.db import models, transaction
 from wagtail.coreutils import get_supported_content_language_variant
 from wagtail.models import Locale, Page, Revision, Site
 
+from .blocks import DEFAULT_FEATURED
 from .models import (
     BaseIndexPage,
     CallIndexPage,
@@ -55,6 +56,8 @@ def ensure_site(hostname: str = "127.0.0.1", port: int = 80) -> HomePage:
         for page in root.get_children().exclude(content_type__model="homepage"):
             page.delete()
         home = root.add_child(instance=HomePage(title="首页", slug="home"))
+    if not home.featured:
+        fill_featured(home)
     site = Site.objects.filter(is_default_site=True).first()
     if site is None:
         Site.objects.create(
@@ -74,6 +77,15 @@ def ensure_site(hostname: str = "127.0.0.1", port: int = 80) -> HomePage:
     link_call_pages()  # calls made before the call index existed get their page now
     link_notice_pages()  # and 公示 made before the notice index
     return home
+
+
+def fill_featured(home: HomePage) -> None:
+    """An empty home page takes the default arrangement of its featured blocks, published
+    as a revision (the editor opens the page with them and rearranges from there)."""
+    home.featured = DEFAULT_FEATURED
+    revision = home.save_revision(log_action=False)
+    if home.live:
+        revision.publish(log_action=False)
 
 
 def convert_section(section: SectionPage, page_class: type[Page]) -> Page:

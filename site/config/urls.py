@@ -21,6 +21,8 @@ urlpatterns = [
     path("me/proposals/", include("grants.urls")),
     path("", include("grants.public_urls")),  # /needs/…, /opendata/…
     path("directory/", include("orgs.public_urls")),
+    path("feeds/", include("cms.feeds")),  # RSS and Atom: calls, 公示公告, news
+    path("", include("cms.sitemaps")),  # /sitemap.xml
 ]
 
 if settings.DEBUG:

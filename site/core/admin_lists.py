@@ -154,7 +154,8 @@ def _reverse(field):
 class StaffListViewSet(ScopedModelViewSet):
     """One staff list. Set `url_namespace` (the app's admin namespace), `index_name` (its
     URL name there), `index_path` (below the app's prefix) and `permission` (who sees it,
-    in the menu too)."""
+    in the menu too); a list several permissions open sets `menu_check(user)` instead,
+    the same check its views make."""
 
     index_view_class = StaffIndexView
     index_template_name = "wagtailadmin/generic/index.html"
@@ -162,6 +163,7 @@ class StaffListViewSet(ScopedModelViewSet):
     index_name = ""
     index_path = ""
     permission = ""
+    menu_check = None
     list_per_page = PAGE_SIZE
     add_to_admin_menu = False
     copy_view_enabled = False
@@ -196,6 +198,7 @@ class StaffListViewSet(ScopedModelViewSet):
             icon_name=self.menu_icon,
             order=self.get_menu_item_order(order),
             permission=self.permission,
+            check=type(self).menu_check,
         )
 
     def on_register(self):

@@ -2,6 +2,8 @@
 street workstation's operator screens, admits, logs a service, records an assessment and
 graduates it (registering it on the way), and the group downloads its certificate."""
 
+import json
+
 import pytest
 
 from accounts.roles import Role
@@ -104,7 +106,9 @@ def test_apply_screen_admit_serve_assess_graduate_and_download(page, browser, li
     }.items():
         admin.fill(f"#id_assessment-{field}", score)
     _act(admin, "assessment", "保存能力评估")
-    assert admin.locator("svg.inc-chart circle.inc-total-dot").count() == 1
+    admin.locator("#chart-assessments svg").wait_for()  # the capacity chart, drawn by ECharts
+    option = json.loads(admin.locator("#chart-assessments-option").text_content())
+    assert [len(s["data"]) for s in option["baseOption"]["series"]] == [1] * 6  # the total and five dimensions
 
     # graduating without the checklist is refused with the reasons
     _act(admin, "graduate", "出壳")

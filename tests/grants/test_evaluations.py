@@ -489,3 +489,30 @@ def test_an_excellent_final_grade_enters_the_organisations_record(world, client)
     client.force_login(staff(Role.CALL_MANAGER, p.call.region))
     html = client.get(reverse("orgs_admin:review", args=[p.organisation_id])).content.decode()
     assert "项目业绩" in html and "末期评估优秀项目" in html and p.title in html
+
+
+# ---- the staff page of a project far along ------------------------------------------------------
+
+
+def test_the_staff_page_of_a_project_with_reports_tranches_and_evaluations_stays_within_15_queries(world, client):
+    """A project with a report, a passed mid-term and its second tranche paid: the page's own
+    queries (without the admin shell) stay within the budget of one proposal's staff page."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.orgs.test_admin import _own_queries
+
+    report_spending(world, 0, "1000.00")
+    evaluate(world, 0, "mid_term", 80)
+    pay(world, 0, "mid_term")
+    url = reverse("grants_admin:proposal", args=[world["projects"][0]])
+    client.force_login(world["manager"])
+    client.get(url)
+    with CaptureQueriesContext(connection) as ctx:
+        page = client.get(url)
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert "中期评估" in text and "第一阶段" in text
+    own = _own_queries(ctx.captured_queries)
+    print(f"funded project's staff page: {len(ctx.captured_queries)} queries, {len(own)} of them the page's own")
+    assert len(ctx.captured_queries) <= 15, "\n".join(q["sql"][:300] for q in ctx.captured_queries)

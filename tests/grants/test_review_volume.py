@@ -15,6 +15,7 @@ from accounts.models import Region
 from accounts.roles import Role
 from grants import ranking as rk
 from grants.models import (
+    FUNDED_STATES,
     Assignment,
     AssignmentStatus,
     Call,
@@ -34,7 +35,8 @@ from tests.queries import page_queries
 
 A, P = AssignmentStatus, ProposalStatus
 pytestmark = pytest.mark.django_db
-LATER = (P.UNDER_REVIEW, P.REVIEWED, P.APPROVED, P.NOT_FUNDED)
+FUNDED = (P.APPROVED, *FUNDED_STATES)  # approved, and on through the funding (grants/volume/funding.py)
+LATER = (P.UNDER_REVIEW, P.REVIEWED, P.NOT_FUNDED, *FUNDED)
 
 
 def _volume_calls():
@@ -61,11 +63,9 @@ def test_the_calls_under_review_or_past_it_are_reviewed_by_legal_paths():
         "status", "call__status", "call__title"
     ):
         by_stage["contest" if CONTEST in title else call_status].add(status)
-    assert by_stage == {
-        "contest": {P.REVIEWED},
-        "reviewing": {P.UNDER_REVIEW},
-        "finished": {P.APPROVED, P.NOT_FUNDED},
-    }
+    finished = by_stage.pop("finished")
+    assert by_stage == {"contest": {P.REVIEWED}, "reviewing": {P.UNDER_REVIEW}}
+    assert {P.NOT_FUNDED, P.CLOSED} <= finished <= {P.NOT_FUNDED, *FUNDED}
 
     experts = volume_experts()
     assert experts.count() >= 40
@@ -116,7 +116,7 @@ def test_stored_ranking_and_award_are_what_the_services_give():
         assert {r.proposal for r in ranking.rows} == set(stored)
         if call.status != "finished":
             continue
-        approved = call.proposals.filter(status=P.APPROVED)
+        approved = call.proposals.filter(status__in=FUNDED)
         assert (approved.aggregate(s=Sum("awarded_amount"))["s"] or 0) <= call.pool_total
         result = call_ranking(call)
         award = rk.award_list(
@@ -129,7 +129,7 @@ def test_stored_ranking_and_award_are_what_the_services_give():
         assert {r.proposal: r.awarded for r in award.rows if r.funded} == dict(
             approved.values_list("pk", "awarded_amount")
         )
-        assert not call.proposals.filter(status=P.APPROVED, decided_at=None).exists()
+        assert not call.proposals.filter(status__in=FUNDED, decided_at=None).exists()
         for p in call.proposals.filter(status=P.NOT_FUNDED):  # with the reason approve_call would give
             assert p.status_reason == decline_reason(call, p.score, p.rank, None), p
 

@@ -32,6 +32,7 @@ from grants.services.tranches import (
 )
 from grants.tasks import run_daily as grants_run_daily
 from orgs.models import Organisation
+from tests.charts import categories, chart_option, series
 from tests.factories import UserFactory, staff
 from tests.grants.factories import approved_call, eligible_org, make_call
 from tests.html_forms import read_form
@@ -453,11 +454,20 @@ def test_the_list_shows_the_scopes_tranches_with_overdue_flagged_and_filters(cli
 
 
 def test_the_menu_offers_the_screens_to_finance_managers_and_auditors(client, regions):
-    for role, shown in ((Role.FINANCE, True), (Role.CALL_MANAGER, True), (Role.AUDITOR, True), (Role.REVIEWER, False)):
+    roles = (
+        (Role.FINANCE, True),
+        (Role.CALL_MANAGER, True),
+        (Role.AUDITOR, True),
+        (Role.REVIEWER, False),
+        (Role.BASE_OPERATOR, False),  # sees the calls of its area, not their money
+    )
+    urls = (reverse("grants_admin:tranches"), reverse("grants_admin:finance"))
+    for role, shown in roles:
         client.force_login(staff(role, regions["fenghuang"]))
         html = client.get("/admin/").content.decode()
-        urls = (reverse("grants_admin:tranches"), reverse("grants_admin:finance"))
         assert all(url in html for url in urls) is shown, role
+        if not shown:
+            assert all(client.get(url).status_code in (302, 403) for url in urls), role
 
 
 def test_finance_dashboard_sums_per_call_and_level_in_scope(client, regions):
@@ -485,7 +495,11 @@ def test_finance_dashboard_sums_per_call_and_level_in_scope(client, regions):
     [level] = figures["levels"]
     assert level.label == "街道（镇）级" and level.released == first.amount
     html = response.content.decode()
-    assert p.call.title in html and far_call.title not in html and "<svg" in html
+    assert p.call.title in html and far_call.title not in html
+    # one level in scope: the chart (ECharts) draws the calls, in 万元
+    option = chart_option(html, "finance-calls")
+    assert categories(option) == [p.call.title]
+    assert series(option)["已拨付"] == [float((first.amount / 10000).quantize(Decimal("0.01")))]
     assert f"¥{first.amount:,.2f}" in html
 
 

@@ -30,6 +30,7 @@ from incubator import services
 from incubator.figures import load_frames, summary, yearly
 from incubator.models import BaseLevel, Incubation, IncubationBase, IncubationStatus
 from orgs.models import OrgType
+from tests.charts import chart_option, series
 from tests.factories import applicant, make_uscc, organisation_with_leader, staff
 from tests.incubator.factories import IncubationBaseFactory, base_operator, incubation_at
 
@@ -178,7 +179,10 @@ def test_dashboard_shows_the_bases_in_the_users_subtree_only(client, dataset, re
     assert response.status_code == 200
     assert "凤凰街道共享工作站" in html and "凤凰社区共享工作室" in html
     assert "古楼街道共享工作站" not in html
-    assert "<svg" in html and "导出 Excel" in html
+    assert "导出 Excel" in html
+    # the charts (ECharts) of all the bases and of each level, each with its table
+    assert sum(series(chart_option(html, "incubation-all"))["入壳"]) == 5
+    assert chart_option(html, f"incubation-level-{BaseLevel.STREET}") and 'id="table-incubation-all"' in html
     assert "+20.0 分" in html and "50%" in html
 
 

@@ -5,10 +5,12 @@ Only public facts; query counts do not grow with the number of bases or resident
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from cms.models import BaseIndexPage
 from incubator.models import BaseLevel, Incubation, IncubationBase, IncubationStatus, Residence
 from orgs.models import Membership, Organisation, OrganisationStatus
+from tests.charts import categories, chart_option, series
 from tests.factories import OrganisationFactory, applicant
 from tests.incubator.factories import IncubationBaseFactory, base_operator, incubation_at
 
@@ -135,8 +137,15 @@ def test_base_page_shows_facts_residents_graduates_and_figures(client, bases):
     # parent and children
     assert f'href="/bases/{bases["city"].pk}/"' in html and "鄂州市共益园" in html
     assert f'href="/bases/{bases["studio"].pk}/"' in html
-    # figures with a server-drawn chart, no script
-    assert "<svg" in html and "累计出壳" in html and "<script" not in html.split("<main")[1]
+    # figures: the yearly chart (ECharts) with the same numbers in the table beside it
+    option = chart_option(html, f"base-{street.pk}-years")
+    this_year = f"{timezone.localdate().year}年"
+    assert categories(option)[-1] == this_year
+    assert series(option)["入壳"][-1] == 2 and series(option)["出壳"][-1] == 1
+    table = html[html.index(f'id="table-base-{street.pk}-years"') :]
+    assert (
+        "累计出壳" in html and f'<th scope="row">{this_year}</th><td class="num">2</td><td class="num">1</td>' in table
+    )
     assert f'href="/me/incubation/apply/{street.pk}/"' in html
 
 
@@ -178,7 +187,7 @@ def test_unknown_base_is_404_and_a_closed_one_says_so(client, bases):
 
 def test_home_page_counts_the_bases(client, bases):
     html = _get(client, "/")
-    assert '<div class="stat">4</div><div><a href="/bases/">孵化基地</a>' in html
+    assert "<dt>孵化基地</dt><dd>4<small>个</small></dd>" in html and 'href="/bases/"' in html
 
 
 # ---- query counts -------------------------------------------------------------------------

@@ -24,6 +24,7 @@ from incubator.models import (
     ServiceLog,
 )
 from orgs.models import Membership, Organisation, OrgType
+from tests.charts import chart_option, series
 from tests.factories import OrganisationFactory, applicant, organisation_with_leader
 from tests.incubator.factories import IncubationBaseFactory, base_operator, incubation_at
 
@@ -221,10 +222,9 @@ def test_a_member_sees_status_dates_history_services_and_the_assessment_chart(cl
     assert "提交入驻申请" in html  # the history starts with the application itself
     # the service log table
     assert "社会组织财务管理培训" in html and "王老师" in html and "2.5 小时" in html
-    # the assessments: a table and an inline SVG chart drawn on the server, no script
-    svg = re.search(r"<svg class=\"inc-chart\".*?</svg>", html, re.S).group(0)
-    assert svg.count("inc-total-dot") == 2 and svg.count("<polyline") == 6
-    assert "<script" not in html.split("<main", 1)[1]
+    # the assessments: a table and a line chart (ECharts) of the total and the five dimensions
+    lines = series(chart_option(html, "assessments"))
+    assert len(lines) == 6 and all(len(points) == 2 for points in lines.values())
     assert "入壳评估" in html and "中期评估" in html and "治理结构明显改善。" in html
     totals = [float(a.total) for a in CapacityAssessment.objects.filter(incubation=inc).order_by("assessed_on")]
     assert f"+{totals[1] - totals[0]:.2f}" in html

@@ -26,6 +26,7 @@ INSTALLED_APPS = [
     # wagtail
     "wagtail.contrib.settings",
     "wagtail.contrib.routable_page",
+    "wagtail.contrib.sitemaps",
     "wagtail.contrib.redirects",
     "wagtail.sites",
     "accounts.apps.UsersAdminConfig",
@@ -49,6 +50,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django.contrib.sitemaps",  # the sitemap.xml template (cms/sitemaps.py)
 ]
 
 MIDDLEWARE = [
@@ -58,6 +60,7 @@ MIDDLEWARE = [
     "core.middleware.ChineseFirstLocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
+    "core.public_cache.PublicCacheMiddleware",  # inside CSRF (fresh tokens), before auth (no query on a hit)
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -164,6 +167,22 @@ UPLOAD_MAX_BYTES = int(os.environ.get("UPLOAD_MAX_BYTES", str(10 * 1024 * 1024))
 DATA_UPLOAD_MAX_MEMORY_SIZE = 30 * 1024 * 1024
 
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# The public page cache (core.public_cache): seconds an anonymous visitor's page is kept (0: off;
+# on only where every process shares the cache, e.g. Redis), and the models whose every change
+# drops all cached pages (app labels or app.Model; IGNORE: private rows written often)
+PUBLIC_CACHE_SECONDS = int(os.environ.get("PUBLIC_CACHE_SECONDS", "0"))
+PUBLIC_CACHE_MODELS = [
+    *("grants", "orgs", "incubator", "cms", "accounts.Region", "taggit"),
+    *("wagtailcore.Page", "wagtailcore.Site", "wagtailcore.PageViewRestriction", "wagtailredirects.Redirect"),
+    *("wagtailimages.Image", "wagtaildocs.Document"),
+]
+PUBLIC_CACHE_IGNORE = [
+    *("grants.Assignment", "grants.PanelDraw", "grants.ProposalVersion", "grants.ProposalAttachment"),
+    *("orgs.Invitation", "orgs.OrganisationDocument"),
+]
+# sessions read from the cache, written through to the database (as in production): a
+# signed-in page does not pay a session query on every request
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 
 TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
 # Background jobs (core.jobs): a running job with no progress for this long lost its worker;

@@ -45,6 +45,8 @@ REDIS_URL = os.environ.get("REDIS_URL")
 if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
     SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+# the public page cache, shared by every worker through Redis (without it each process would keep its own)
+PUBLIC_CACHE_SECONDS = int(os.environ.get("PUBLIC_CACHE_SECONDS", "300" if REDIS_URL else "0"))
 
 # A real worker runs the queue: `python manage.py db_worker` (deploy/systemd).
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
