@@ -6,6 +6,7 @@
 (function () {
   "use strict";
   var charts = [];
+  if (window.echarts) document.documentElement.classList.add("has-charts");
 
   function draw(el) {
     if (el.getAttribute("data-chart-ready") || !window.echarts) return;
