@@ -1239,8 +1239,11 @@ class _FundingDemo:
             bank_account=DEMO_BANK_ACCOUNT.format(n=n),
         )
 
-    def report(self, proposal, period, start, end, share, *, review: str = ""):
-        """A progress report spending `share` of the money released so far on the grant lines."""
+    def report(self, proposal, period, start, end, share, *, review: str = "", public: str = "", photos=()):
+        """A progress report spending `share` of the money released so far on the grant lines,
+        with `public` (the text for the project's public page) and `photos` ((caption,
+        public) pairs, drawn scenes)."""
+        from grants.demo_photos import activity_photo
         from grants.models import FundingSource, ProgressReport
         from grants.services import reports
         from grants.services.evaluations import released_total
@@ -1257,8 +1260,13 @@ class _FundingDemo:
             fields={
                 "narrative": f"{period}按实施方案开展服务活动，服务对象反馈良好，活动照片和签到表已归档。",
                 "beneficiaries": round(p.beneficiaries_direct * float(share)),  # served in the period, for 数据统计
+                "public_text": public,
             },
             spending={str(line.pk): str(spent)} if line else {},
+            new_photos=[
+                {"upload": activity_photo(p.pk * 10 + i, f"activity-{p.pk}-{i}.jpg"), "caption": c, "public": pub}
+                for i, (c, pub) in enumerate(photos)
+            ],
         )
         reports.report_submit(report=ProgressReport.objects.get(pk=r.pk), by=leader)
         if review:
@@ -1284,6 +1292,7 @@ class _FundingDemo:
 
     def run(self, call) -> None:
         from grants.models import Agreement, Proposal
+        from grants.services import evaluations
 
         approved = list(Proposal.objects.filter(call=call, status="approved").order_by("rank", "pk"))
         if Agreement.objects.filter(proposal__call=call).exists() or len(approved) < len(FUNDING_STAGES):
@@ -1296,7 +1305,15 @@ class _FundingDemo:
             first = at(0.12)
             if stage == "signed":  # just under way: the first report in, not yet read
                 with _on(self.today):
-                    self.report(p, "第一阶段", first, self.today, "0.3")
+                    self.report(
+                        p,
+                        "第一阶段",
+                        first,
+                        self.today,
+                        "0.3",
+                        public=f"“{p.title}”启动以来，已完成服务对象走访建档，首批活动陆续开展。",
+                        photos=[("项目启动仪式", True)],
+                    )
             elif stage == "suspended":  # the mid-term failed today: rectification within 30 days
                 with _on(at(0.5)):
                     self.report(p, "第一阶段", first, at(0.5), "0.5", review="已阅，请按计划推进。")
@@ -1318,13 +1335,31 @@ class _FundingDemo:
                     )
             else:  # closed: mid-term passed, all three tranches paid, graded 优秀, unspent money returned
                 with _on(at(0.3)):
-                    self.report(p, "第一阶段", first, at(0.3), "0.9", review="进展顺利。")
+                    self.report(
+                        p,
+                        "第一阶段",
+                        first,
+                        at(0.3),
+                        "0.9",
+                        review="进展顺利。",
+                        public="第一阶段共开展集中活动12场、入户走访86户次，志愿者队伍扩大到30人。",
+                        photos=[("社区集中活动现场", True), ("入户走访（服务对象未授权公开）", False)],
+                    )
                 with _on(at(0.35)):
                     self.evaluate(p, "mid_term", 86, "活动按计划开展，资料齐全，服务对象满意度高。")
                 with _on(at(0.4)):
                     self.pay(p, "mid_term", n)
                 with _on(at(0.75)):
-                    self.report(p, "第二阶段", at(0.4), at(0.75), "0.6", review="已阅。")
+                    self.report(
+                        p,
+                        "第二阶段",
+                        at(0.4),
+                        at(0.75),
+                        "0.6",
+                        review="已阅。",
+                        public="第二阶段形成了志愿者轮值和居民议事两项常态机制，服务对象满意度96%。",
+                        photos=[("志愿者服务队合影", True)],
+                    )
                 with _on(at(0.8)):
                     self.evaluate(p, "final", 93, "项目目标全部达成，社区反响好，形成了可复制的服务模式。")
                 with _on(at(0.85)):
@@ -1332,6 +1367,8 @@ class _FundingDemo:
                 with _on(at(0.9)):
                     self.close(p)
             self.made["projects"] += 1
+        with _on(self.today):  # the closed project's grade goes public (评估结果公示)
+            evaluations.publish_evaluation_results(call=call, by=self.users[POOL_MANAGER])
 
     def close(self, proposal):
         from grants.selectors.reports import reported_spending

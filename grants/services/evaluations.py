@@ -662,7 +662,7 @@ def publish_evaluation_results(*, call: Call, by, opens_on: datetime.date | None
             publicity = Publicity.objects.create(
                 call=call,
                 kind=PublicityKind.EVALUATION,
-                title=f"{call.title}项目末期评估结果公示",
+                title=f"{call.title.removesuffix('项目')}项目末期评估结果公示",
                 intro=(
                     f"{call.title}资助项目已完成末期评估，现将评估结果（共{len(rows)}个项目：{summary}）予以公示，"
                     f"公示期{RESULT_DAYS}天。"

@@ -52,7 +52,7 @@ from accounts.demo import demo_password_hash
 from accounts.models import Region, User
 from accounts.roles import Role, grant_role, role_group
 from core.dates import chinese_date
-from core.workdays import add_workdays
+from core.workdays import is_workday
 from core.workflow import CREATED
 from orgs.validators import normalise_bank_account
 
@@ -123,8 +123,17 @@ def ensure_finance(city: Region) -> User:
 
 
 @cache
+def _workday(day: datetime.date) -> bool:
+    return is_workday(day)
+
+
 def workdays_after(day: datetime.date, n: int) -> datetime.date:
-    return add_workdays(day, n)
+    """core.workdays.add_workdays, each day's answer remembered (thousands of tranches
+    share a few hundred days)."""
+    while n > 0:
+        day += datetime.timedelta(days=1)
+        n -= _workday(day)
+    return day
 
 
 def month_end(day: datetime.date) -> datetime.date:
@@ -171,6 +180,7 @@ class Project:
 
     def __init__(self, ctx: Ctx, p: Proposal, *, lines, kpis, places, manager, finance, number, this_year, poor):
         self.ctx, self.rng, self.p, self.call = ctx, ctx.rng, p, p.call
+        self.moments = ctx.moments  # (day, hour, minute) → ctx.at's datetime, shared by the run's projects
         self.lines, self.kpis, self.places = lines, kpis, places
         self.manager, self.finance, self.leader = manager.pk, finance.pk, p.created_by_id
         self.number, self.this_year = number, this_year
@@ -186,7 +196,11 @@ class Project:
         return day if day <= self.ctx.today else None
 
     def at(self, day: datetime.date, hour: int) -> datetime.datetime:
-        return self.ctx.at(day, hour)
+        """ctx.at, remembered: the projects of a call share a few hundred moments."""
+        key = (day, hour, self.rng.randrange(60))
+        if key not in self.moments:
+            self.moments[key] = self.ctx.at(*key)
+        return self.moments[key]
 
     def log(self, model, key, steps, at, by, reason=""):
         for step in steps:

@@ -19,7 +19,6 @@ import pytest
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.models import Region
 from cms.models import CallPage
 from cms.setup import ensure_site
 from grants.models import (
@@ -32,11 +31,12 @@ from grants.models import (
 )
 from grants.search import index_now
 from grants.selectors.public import PUBLIC_STATES
-from grants.services import evaluations, needs
+from grants.services import evaluations
 from orgs.models import Organisation, ServiceArea
 from tests.factories import PNG_BYTES, region_tree
 from tests.grants.factories import BANK_ACCOUNT, approved_call, signed_projects
 from tests.grants.funded import closed_with_grade, evaluate, fresh, report
+from tests.grants.funded import need as funded_need
 from tests.queries import page_queries
 
 P = ProposalStatus
@@ -73,17 +73,14 @@ def world(django_db_setup, django_db_blocker):
         p.category = ServiceArea.objects.get(code="children")
         p.save(update_fields=["title", "summary", "category"])
         p.places.set([regions["fenghuang_c"]])
-        need = needs.need_submit(
-            region=regions["fenghuang_c"],
-            title="暑假孩子没人看",
-            description="双职工家庭的孩子暑假无人照看。",
-            affected="留守儿童",
-            people_count=30,
-            submitter_kind="resident",
-            submitter_name=PRIVATE["need_submitter"],
+        need = funded_need(
+            regions["fenghuang_c"],
+            "暑假孩子没人看",
+            submitter=PRIVATE["need_submitter"],
             phone=PRIVATE["need_phone"],
+            accepted_by=manager,
+            category="children",
         )
-        needs.need_accept(need=need, by=manager, category=ServiceArea.objects.get(code="children"))
         p.cited_needs.add(need)
         report(
             running,
@@ -377,4 +374,3 @@ def test_the_list_and_a_project_page_run_the_same_queries_at_10_and_at_1000_proj
     # the page links keep the search and the order
     assert 'href="?q=%E5%8A%A9%E8%80%81&amp;sort=amount&amp;page=3"' in page
     assert 'href="?q=%E5%8A%A9%E8%80%81&amp;sort=amount&amp;page=1"' in page
-    assert Region.objects.filter(pk=world["regions"]["fenghuang_c"].pk).exists()

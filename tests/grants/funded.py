@@ -1,7 +1,7 @@
 """Steps of a funded project through the real services, for the tests of its public pages
 (tests/cms/test_projects.py, tests/grants/test_public_selectors.py): a progress report
 submitted (public text, photos public or not, KPI reached), an evaluation scored and
-submitted, a tranche paid."""
+submitted, a tranche paid, a community need raised (and accepted)."""
 
 import datetime
 from decimal import Decimal
@@ -10,7 +10,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from grants.models import Evaluation, FundingSource, ProgressReport, Proposal, Tranche
-from grants.services import evaluations, reports
+from grants.services import evaluations, needs, reports
 from grants.services.tranches import tranche_release
 from tests.factories import PNG_BYTES
 from tests.grants.factories import leader_of
@@ -97,3 +97,23 @@ def closed_with_grade(pk, manager, finance, *, final=93, comment="项目目标�
     evaluate(pk, "final", final, manager, comment)
     pay(pk, "final", finance)
     evaluations.project_close(proposal=fresh(pk), by=manager, returned_amount="0")
+
+
+def need(region, title, *, submitter, phone, accepted_by=None, category="elderly", people=20):
+    """A need raised by a resident of `region` (a community), accepted by `accepted_by`
+    (a moderator) in `category` when given, else left waiting for moderation."""
+    from orgs.models import ServiceArea
+
+    raised = needs.need_submit(
+        region=region,
+        title=title,
+        description=f"{title}，希望社区帮忙解决。",
+        affected="社区居民",
+        people_count=people,
+        submitter_kind="resident",
+        submitter_name=submitter,
+        phone=phone,
+    )
+    if accepted_by is not None:
+        needs.need_accept(need=raised, by=accepted_by, category=ServiceArea.objects.get(code=category))
+    return raised

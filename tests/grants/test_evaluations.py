@@ -430,6 +430,8 @@ def test_the_results_are_publicised_for_one_week_and_take_no_objection(world, cl
         pay(world, i, "mid_term")
         evaluate(world, i, "final", total)
     call = project(world).call
+    call.title = "凤凰街道“暖心”公益创投项目"  # a title ending in 项目 is not doubled
+    call.save(update_fields=["title"])
     with pytest.raises(PermissionDenied):
         evaluations.publish_evaluation_results(call=call, by=world["finance"])
     client.force_login(world["manager"])  # the call's page offers it
@@ -447,6 +449,7 @@ def test_the_results_are_publicised_for_one_week_and_take_no_objection(world, cl
         (project(world, 1).title, "合格", "70.00", 2),
     ]
     assert not publicity.accepts_objections() and "另有1个项目尚在实施或评估中" in publicity.intro
+    assert publicity.title == "凤凰街道“暖心”公益创投项目末期评估结果公示"
     with pytest.raises(WorkflowError, match="已经发布"):
         evaluations.publish_evaluation_results(call=call, by=world["manager"])
     page = Publicity.objects.get(pk=publicity.pk).page

@@ -86,6 +86,22 @@ def test_the_funded_projects_stand_at_every_stage(demo, projects):
         assert t.paid_on <= today and t.voucher_no
 
 
+def test_the_public_reads_the_closed_projects_grade_updates_and_only_its_public_photos(demo, projects, client):
+    (closed,) = projects[P.CLOSED]
+    page = client.get(f"/projects/{closed.pk}/").content.decode()
+    assert closed.title in page and "优秀" in page and "末期评估 93.00 分" in page
+    assert "第一阶段共开展集中活动12场" in page and "服务对象满意度96%" in page
+    assert "社区集中活动现场" in page and "志愿者服务队合影" in page
+    assert "入户走访（服务对象未授权公开）" not in page
+    hidden = closed.reports.get(period="第一阶段").photos.get(public=False)
+    assert client.get(f"/projects/{closed.pk}/photos/{hidden.pk}/").status_code == 404
+    shown = closed.reports.get(period="第一阶段").photos.get(public=True)
+    photo = client.get(f"/projects/{closed.pk}/photos/{shown.pk}/")
+    assert photo.status_code == 200 and photo["Content-Type"] == "image/jpeg"
+    notices = client.get("/notices/").content.decode()
+    assert f"{FUNDED_CALL.format(year=timezone.localdate().year)}末期评估结果公示" in notices
+
+
 def test_a_second_seed_demo_changes_nothing(demo, projects):
     before = (StateLog.objects.count(), Tranche.objects.count(), Evaluation.objects.count(), ListEntry.objects.count())
     _seed()

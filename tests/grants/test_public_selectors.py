@@ -14,11 +14,10 @@ from django.utils import timezone
 
 from grants.models import FUNDED_STATES, Proposal, ProposalStatus, Publicity, PublicityKind, ReportPhoto
 from grants.selectors import public
-from grants.services import evaluations, needs
-from orgs.models import ServiceArea
+from grants.services import evaluations
 from tests.factories import region_tree
 from tests.grants.factories import proposal_at, signed_projects
-from tests.grants.funded import closed_with_grade, fresh, report
+from tests.grants.funded import closed_with_grade, fresh, need, report
 
 P = ProposalStatus
 pytestmark = pytest.mark.django_db
@@ -49,27 +48,10 @@ def world(django_db_setup, django_db_blocker):
             participants=100,
             photos=[("活动合影", True), ("服务对象近照", False)],
         )
-        accepted = needs.need_submit(
-            region=regions["fenghuang_c"],
-            title="独居老人吃饭难",
-            description="午饭没人做。",
-            affected="独居老人",
-            people_count=20,
-            submitter_kind="resident",
-            submitter_name="李大妈",
-            phone="13700002222",
+        accepted = need(
+            regions["fenghuang_c"], "独居老人吃饭难", submitter="李大妈", phone="13700002222", accepted_by=manager
         )
-        needs.need_accept(need=accepted, by=manager, category=ServiceArea.objects.get(code="elderly"))
-        waiting_need = needs.need_submit(
-            region=regions["fenghuang_c"],
-            title="楼道灯坏了",
-            description="晚上看不见。",
-            affected="居民",
-            people_count=50,
-            submitter_kind="resident",
-            submitter_name="王大爷",
-            phone="13700003333",
-        )
+        waiting_need = need(regions["fenghuang_c"], "楼道灯坏了", submitter="王大爷", phone="13700003333")
         fresh(running).cited_needs.add(accepted, waiting_need)
         draft = proposal_at(status=P.DRAFT, title="草稿项目")
         yield {
