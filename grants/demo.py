@@ -196,6 +196,24 @@ COMMUNITY_NEEDS = (
         "wait",
     ),
 )
+LIANGZIHU_NEEDS = (
+    DemoNeed(
+        "420702003001",
+        "children",
+        "留守儿童周末没人管",
+        "梁子社区不少孩子的父母在外务工，周末跟着爷爷奶奶，作业没人辅导，常到湖边玩水。",
+        96,
+        (COMMITTEE, "梁子社区居委会"),
+    ),
+    DemoNeed(
+        "420702002001",
+        "elderly",
+        "慢病老人缺少健康指导",
+        "东沟社区高血压、糖尿病老人多，平时不按时吃药、不测血压，希望有人定期上门随访。",
+        130,
+        (GRID, "网格员胡芳"),
+    ),
+)
 RETURNED_REASON = "预算明细中“活动物料”单价测算依据不足，请补充测算说明；实施方案请写明每场活动的时间和地点。"
 CALLS = (
     DemoCall(
@@ -839,6 +857,7 @@ REVIEW_CALLS = (
         "reviewing",
         "梁子湖区公益创投：为老服务、留守儿童关爱、困难家庭帮扶和护湖志愿服务。",
         rules=(("panel_size", 3), ("aggregation", "mean")),
+        needs=LIANGZIHU_NEEDS,
         review=DemoReview(
             "decided",
             "生态梁子湖",
@@ -1239,10 +1258,10 @@ class _FundingDemo:
             bank_account=DEMO_BANK_ACCOUNT.format(n=n),
         )
 
-    def report(self, proposal, period, start, end, share, *, review: str = "", public: str = "", photos=()):
+    def report(self, proposal, period, start, end, share, *, review="", public="", photos=(), reached="0"):
         """A progress report spending `share` of the money released so far on the grant lines,
-        with `public` (the text for the project's public page) and `photos` ((caption,
-        public) pairs, drawn scenes)."""
+        with `public` (the text for the project's public page), `photos` ((caption, public)
+        pairs, drawn scenes) and each KPI at `reached` of its target so far."""
         from grants.demo_photos import activity_photo
         from grants.models import FundingSource, ProgressReport
         from grants.services import reports
@@ -1263,8 +1282,9 @@ class _FundingDemo:
                 "public_text": public,
             },
             spending={str(line.pk): str(spent)} if line else {},
+            kpi_progress={str(k.pk): str(round(k.target * Decimal(reached))) for k in p.kpis.all()},
             new_photos=[
-                {"upload": activity_photo(p.pk * 10 + i, f"activity-{p.pk}-{i}.jpg"), "caption": c, "public": pub}
+                {"upload": activity_photo(r.pk * 7 + i, f"activity-{r.pk}-{i}.jpg"), "caption": c, "public": pub}
                 for i, (c, pub) in enumerate(photos)
             ],
         )
@@ -1313,6 +1333,7 @@ class _FundingDemo:
                         "0.3",
                         public=f"“{p.title}”启动以来，已完成服务对象走访建档，首批活动陆续开展。",
                         photos=[("项目启动仪式", True)],
+                        reached="0.15",
                     )
             elif stage == "suspended":  # the mid-term failed today: rectification within 30 days
                 with _on(at(0.5)):
@@ -1344,6 +1365,7 @@ class _FundingDemo:
                         review="进展顺利。",
                         public="第一阶段共开展集中活动12场、入户走访86户次，志愿者队伍扩大到30人。",
                         photos=[("社区集中活动现场", True), ("入户走访（服务对象未授权公开）", False)],
+                        reached="0.55",
                     )
                 with _on(at(0.35)):
                     self.evaluate(p, "mid_term", 86, "活动按计划开展，资料齐全，服务对象满意度高。")
@@ -1359,6 +1381,7 @@ class _FundingDemo:
                         review="已阅。",
                         public="第二阶段形成了志愿者轮值和居民议事两项常态机制，服务对象满意度96%。",
                         photos=[("志愿者服务队合影", True)],
+                        reached="1.04",
                     )
                 with _on(at(0.8)):
                     self.evaluate(p, "final", 93, "项目目标全部达成，社区反响好，形成了可复制的服务模式。")

@@ -161,7 +161,8 @@ def _within(region: Region) -> Q:
     call's region is (a project of a street's call with no place given)."""
     through = Proposal.places.through
     in_places = Exists(through.objects.filter(proposal_id=OuterRef("pk"), region__path__startswith=region.path))
-    return in_places | Q(call__region__path__startswith=region.path)
+    placeless = ~Exists(through.objects.filter(proposal_id=OuterRef("pk")))
+    return in_places | (placeless & Q(call__region__path__startswith=region.path))
 
 
 def filtered_projects(

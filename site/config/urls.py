@@ -1,4 +1,6 @@
 from django.conf import settings
+from django.shortcuts import redirect
+from django.templatetags.static import static as static_url
 from django.urls import include, path
 from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
@@ -21,6 +23,8 @@ urlpatterns = [
     path("me/proposals/", include("grants.urls")),
     path("", include("grants.public_urls")),  # /needs/…, /opendata/…
     path("directory/", include("orgs.public_urls")),
+    # browsers and crawlers that ask for /favicon.ico get the site's icon (pages link it)
+    path("favicon.ico", lambda request: redirect(static_url("img/favicon.svg"), permanent=True)),
     path("feeds/", include("cms.feeds")),  # RSS and Atom: calls, 公示公告, news
     path("", include("cms.sitemaps")),  # /sitemap.xml
 ]

@@ -53,6 +53,27 @@ def mobile_page(browser):
 
 
 @pytest.fixture
+def phone(browser):
+    """The narrowest phone the public site is built for (375 px: iPhone SE / 8)."""
+    context = browser.new_context(locale="zh-CN", viewport={"width": 375, "height": 812}, is_mobile=True)
+    pg = context.new_page()
+    pg.set_default_timeout(15000)
+    yield pg
+    context.close()
+
+
+def console_problems(page) -> list[str]:
+    """Script errors and console errors of `page` from now on, collected in a list."""
+    problems = []
+    page.on("pageerror", lambda e: problems.append(f"pageerror: {e}"))
+    page.on(
+        "console",
+        lambda m: m.type == "error" and problems.append(f"console: {m.text} {m.location.get('url', '')}"),
+    )
+    return problems
+
+
+@pytest.fixture
 def e2e_site(transactional_db):
     """Transactional tests start from empty tables: build pages and regions again."""
     from cms.setup import ensure_site

@@ -6,20 +6,11 @@ import pytest
 from django.utils import timezone
 
 from grants.models import Proposal, ProposalStatus, Tranche, TrancheStatus
-from tests.e2e.conftest import screenshot
+from tests.e2e.conftest import console_problems, screenshot
 from tests.grants.factories import signed_projects
 from tests.incubator.factories import IncubationBaseFactory, incubation_at
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def phone(browser):
-    context = browser.new_context(locale="zh-CN", viewport={"width": 375, "height": 812}, is_mobile=True)
-    pg = context.new_page()
-    pg.set_default_timeout(15000)
-    yield pg
-    context.close()
 
 
 def test_a_visitor_on_a_phone_sees_the_charts_drawn_with_their_tables(phone, live_server, e2e_site):
@@ -29,16 +20,7 @@ def test_a_visitor_on_a_phone_sees_the_charts_drawn_with_their_tables(phone, liv
     Proposal.objects.filter(pk=closed.pk).update(status=ProposalStatus.CLOSED, final_grade="优秀")
     incubation_at(IncubationBaseFactory(region=e2e_site["fenghuang"]), status="in_incubation")
 
-    problems = []
-    phone.on("pageerror", lambda e: problems.append(f"pageerror: {e}"))
-    phone.on(
-        "console",
-        lambda m: (
-            m.type == "error"
-            and not m.location.get("url", "").endswith("/favicon.ico")  # the site has no icon yet
-            and problems.append(f"console: {m.text} {m.location.get('url', '')}")
-        ),
-    )
+    problems = console_problems(phone)
     phone.goto(live_server.url + "/stats/")
     assert phone.locator("h1").inner_text() == "数据统计"
 

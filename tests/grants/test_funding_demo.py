@@ -93,6 +93,10 @@ def test_the_public_reads_the_closed_projects_grade_updates_and_only_its_public_
     assert "第一阶段共开展集中活动12场" in page and "服务对象满意度96%" in page
     assert "社区集中活动现场" in page and "志愿者服务队合影" in page
     assert "入户走访（服务对象未授权公开）" not in page
+    need = closed.cited_needs.get()  # the need its community raised before the call opened
+    assert need.title == "留守儿童周末没人管" and f'<a href="/needs/{need.pk}/">留守儿童周末没人管</a>' in page
+    # the KPIs reached, from the last report (a percentage for each, not "—")
+    assert page.count("%</td></tr>") == closed.kpis.count() and closed.kpis.count() >= 2
     hidden = closed.reports.get(period="第一阶段").photos.get(public=False)
     assert client.get(f"/projects/{closed.pk}/photos/{hidden.pk}/").status_code == 404
     shown = closed.reports.get(period="第一阶段").photos.get(public=True)

@@ -209,3 +209,17 @@ def test_the_choices_are_the_values_public_projects_have(world):
     assert regions["huarong"].pk not in offered
     assert [c.name for c in choices["categories"]] == ["老年人服务"]
     assert [key for key, _label in choices["sorts"]] == ["date", "amount", "score"]
+
+
+def test_a_project_is_found_where_it_happens_and_under_its_calls_region_only_when_placeless(world):
+    regions = world["regions"]
+    gulou_c = regions["gulou"].get_children().get()
+    running, graded = fresh(world["running"]), fresh(world["graded"])
+    assert graded.call.region == regions["fenghuang"]
+    with transaction.atomic():
+        graded.places.clear()  # no place given: where its call is
+        running.places.set([gulou_c])  # 凤凰街道's call, carried out in 古楼社区
+        assert ids(public.filtered_projects(region=regions["gulou"])) == {running.pk}
+        assert ids(public.filtered_projects(region=regions["fenghuang"])) == {graded.pk}
+        assert ids(public.filtered_projects(region=regions["echeng"])) == {running.pk, graded.pk}
+        transaction.set_rollback(True)
