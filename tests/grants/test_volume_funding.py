@@ -58,6 +58,12 @@ def test_money_and_evaluations_are_what_the_services_leave_at_every_stage():
     # every stage of a funded project, over the years and levels
     assert set(statuses) >= {P.IN_PROGRESS, P.SUSPENDED, P.MID_TERM_PASSED, P.FINAL_EVALUATED, P.CLOSED, P.TERMINATED}
     assert P.AGREEMENT_SIGNED not in statuses  # signing starts the project in the same breath
+    # written in bulk, yet in 资助项目's search: a word of a funded title finds it
+    from grants.selectors.public import filtered_projects
+
+    some = funded.order_by("pk").first()
+    assert some.pk in set(filtered_projects(q=some.title[-4:-2]).values_list("pk", flat=True))
+    assert "search" in out["seconds"]
     assert set(funded.values_list("call__level", flat=True)) == {1, 3, 4}
     assert set(funded.values_list("call__year", flat=True)) == set(range(today.year - 4, today.year + 1))
     decided = calls.filter(status__in=("implementing", "finished"))
