@@ -1222,18 +1222,6 @@ class _FundingDemo:
     def leader(self, proposal):
         return proposal.organisation.memberships.select_related("user").get(role="leader").user
 
-    def points(self, call, total) -> dict:
-        from grants.services.evaluations import rubric_of
-
-        rubric, total = rubric_of(call), Decimal(str(total))
-        points, left = {}, total
-        for c in rubric[:-1]:
-            value = (Decimal(str(c["weight"])) * total / 100).quantize(Decimal("0.1"))
-            points[c["key"]] = str(value)
-            left -= value
-        points[rubric[-1]["key"]] = str(left)
-        return points
-
     def evaluate(self, proposal, kind, total, comment, **submit):
         from grants.models import Evaluation
         from grants.services import evaluations
@@ -1242,7 +1230,11 @@ class _FundingDemo:
         ev = evaluations.evaluation_start(proposal=self.fresh(proposal), kind=kind, by=manager)
         ev = Evaluation.objects.select_related("proposal__call__region", "proposal__organisation").get(pk=ev.pk)
         return evaluations.evaluation_submit(
-            evaluation=ev, by=manager, points=self.points(proposal.call, total), comment=comment, **submit
+            evaluation=ev,
+            by=manager,
+            points=evaluations.points_for_total(proposal.call, total),
+            comment=comment,
+            **submit,
         )
 
     def pay(self, proposal, gate, n):
@@ -1280,6 +1272,8 @@ class _FundingDemo:
                 "narrative": f"{period}按实施方案开展服务活动，服务对象反馈良好，活动照片和签到表已归档。",
                 "beneficiaries": round(p.beneficiaries_direct * float(share)),  # served in the period, for 数据统计
                 "public_text": public,
+                "activities_held": max(1, round(12 * float(share))),
+                "participants": round(p.beneficiaries_direct * float(share) * 1.5),
             },
             spending={str(line.pk): str(spent)} if line else {},
             kpi_progress={str(k.pk): str(round(k.target * Decimal(reached))) for k in p.kpis.all()},

@@ -117,6 +117,20 @@ def rubric_of(call) -> list[dict]:
     return [{**c, "key": c.get("key") or c["name"]} for c in call.evaluation_rubric or []]
 
 
+def points_for_total(call, total) -> dict[str, str]:
+    """Points per criterion of the call's rubric in proportion to the weights (one
+    decimal), adding up to exactly `total` (the last criterion takes the rest): what an
+    evaluator who rates every criterion alike would enter (the demo and the volume data)."""
+    rubric, total = rubric_of(call), Decimal(str(total))
+    points, left = {}, total
+    for c in rubric[:-1]:
+        value = (Decimal(str(c["weight"])) * total / 100).quantize(Decimal("0.1"))
+        points[c["key"]] = str(value)
+        left -= value
+    points[rubric[-1]["key"]] = str(left)
+    return points
+
+
 def grade_for(call, total: Decimal) -> str:
     """The grade band `total` falls in: the band with the highest minimum it reaches."""
     bands = sorted(call.grade_bands or [], key=lambda b: Decimal(str(b.get("min", 0))), reverse=True)

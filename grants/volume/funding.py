@@ -48,9 +48,8 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django_fsm_log.models import StateLog
 
-from accounts.demo import demo_password_hash
 from accounts.models import Region, User
-from accounts.roles import Role, grant_role, role_group
+from accounts.roles import Role
 from core.dates import chinese_date
 from core.workdays import is_workday
 from core.workflow import CREATED
@@ -77,7 +76,8 @@ from ..rules import fmt_money, money
 from ..services.agreements import agreement_period, agreement_placeholders, fill_template
 from ..services.evaluations import RECTIFY_DAYS, compute_total, grade_for, rubric_of
 from ..services.tranches import DUE_WORKDAYS, split_award
-from .base import VOLUME_DOMAIN, Ctx, insert_many, update_many, walk
+from .base import Ctx, insert_many, update_many, walk
+from .organisations import ensure_staff
 
 P, T, K = ProposalStatus, TrancheStatus, EvaluationKind
 CS, AG, R, E = CallStatus, AgreementStatus, ReportStatus, EvaluationStatus
@@ -107,19 +107,8 @@ WITHHELD_FAILED_FINAL = "末期评估不合格，不再拨付"
 
 
 def ensure_finance(city: Region) -> User:
-    """The city's finance staff who pay the tranches (the demo's when there is one)."""
-    user = User.objects.filter(region=city, groups=role_group(Role.FINANCE), is_active=True).order_by("pk").first()
-    if user is None:
-        user = User.objects.create(
-            username="vol_caiwu",
-            name="李会计",
-            region=city,
-            unit=f"{city.name}民政局",
-            email=f"vol_caiwu@{VOLUME_DOMAIN}",
-            password=demo_password_hash(),
-        )
-        grant_role(user, Role.FINANCE)
-    return user
+    """The city's finance staff who pay the tranches."""
+    return ensure_staff(city, Role.FINANCE, "vol_caiwu", "李会计")
 
 
 @cache

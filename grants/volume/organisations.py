@@ -27,20 +27,26 @@ def ensure_regions() -> list[Region]:
     return list(Region.objects.order_by("path"))
 
 
-def ensure_checker(city: Region) -> User:
-    """The city's call manager who checks eligibility (the demo's when there is one)."""
-    user = User.objects.filter(region=city, groups=role_group(Role.CALL_MANAGER), is_active=True).order_by("pk").first()
+def ensure_staff(city: Region, role: str, username: str, name: str) -> User:
+    """The city's first active staff member with `role` (the demo's when there is one),
+    else a volume account `username` made for it."""
+    user = User.objects.filter(region=city, groups=role_group(role), is_active=True).order_by("pk").first()
     if user is None:
         user = User.objects.create(
-            username="vol_minzheng",
-            name="王建民",
+            username=username,
+            name=name,
             region=city,
             unit=f"{city.name}民政局",
-            email=f"vol_minzheng@{VOLUME_DOMAIN}",
+            email=f"{username}@{VOLUME_DOMAIN}",
             password=demo_password_hash(),
         )
-        grant_role(user, Role.CALL_MANAGER)
+        grant_role(user, role)
     return user
+
+
+def ensure_checker(city: Region) -> User:
+    """The city's call manager who checks eligibility."""
+    return ensure_staff(city, Role.CALL_MANAGER, "vol_minzheng", "王建民")
 
 
 def make_users(ctx: Ctx, n: int) -> list[User]:

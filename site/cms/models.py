@@ -12,6 +12,8 @@ from wagtail.fields import RichTextField, StreamField
 from wagtail.models import Orderable, Page
 from wagtail.search import index
 
+from core.forms import Select
+
 from .blocks import FeaturedBlock
 
 
@@ -118,10 +120,10 @@ class BaseIndexPage(RoutablePageMixin, Page):
 class CallFilterForm(forms.Form):
     """The index's filters, as GET parameters that combine and stay in the URL."""
 
-    status = forms.ChoiceField(label="状态", required=False)
-    level = forms.ChoiceField(label="层级", required=False)
-    region = forms.ChoiceField(label="区域", required=False)
-    year = forms.ChoiceField(label="年度", required=False)
+    status = forms.ChoiceField(widget=Select, label="状态", required=False)
+    level = forms.ChoiceField(widget=Select, label="层级", required=False)
+    region = forms.ChoiceField(widget=Select, label="区域", required=False)
+    year = forms.ChoiceField(widget=Select, label="年度", required=False)
 
     def __init__(self, data, *, regions, years):
         from grants.models import CallLevel, CallStatus

@@ -54,6 +54,6 @@ def index_context(request, page) -> dict:
         "years": years,
         "year": year,
         "year_error": year_error,
-        "page_query": f"year={year}&" if year else "",
+        "page_query": f"year={year}" if year else "",
         "index_url": page.get_url(request),
     }

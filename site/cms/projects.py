@@ -19,6 +19,7 @@ from django import forms
 from django.core.paginator import Paginator
 from django.urls import NoReverseMatch, reverse
 
+from core.forms import Select
 from grants.rules import fmt_money
 from grants.search import query_terms
 from grants.selectors import public as selectors
@@ -39,14 +40,14 @@ class ProjectFilterForm(forms.Form):
             attrs={"type": "search", "placeholder": "项目、组织或简介中的词", "maxlength": MAX_QUERY}
         ),
     )
-    year = forms.ChoiceField(label="年度", required=False)
-    call = forms.ChoiceField(label="征集", required=False)
-    level = forms.ChoiceField(label="层级", required=False)
-    region = forms.ChoiceField(label="区域", required=False)
-    category = forms.ChoiceField(label="服务领域", required=False)
-    status = forms.ChoiceField(label="项目状态", required=False)
-    grade = forms.ChoiceField(label="评估等级", required=False)
-    sort = forms.ChoiceField(label="排序", required=False)
+    year = forms.ChoiceField(widget=Select, label="年度", required=False)
+    call = forms.ChoiceField(widget=Select, label="征集", required=False)
+    level = forms.ChoiceField(widget=Select, label="层级", required=False)
+    region = forms.ChoiceField(widget=Select, label="区域", required=False)
+    category = forms.ChoiceField(widget=Select, label="服务领域", required=False)
+    status = forms.ChoiceField(widget=Select, label="项目状态", required=False)
+    grade = forms.ChoiceField(widget=Select, label="评估等级", required=False)
+    sort = forms.ChoiceField(widget=Select, label="排序", required=False)
 
     def __init__(self, data, *, choices: dict):
         super().__init__(data)

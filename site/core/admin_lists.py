@@ -15,8 +15,6 @@ filter value is refused."""
 
 from functools import cache
 
-from django import forms
-from django.forms.utils import flatatt
 from django.urls import path, reverse
 from django.utils.functional import cached_property
 from django.utils.html import conditional_escape, format_html
@@ -28,6 +26,7 @@ from wagtail.admin.views import generic
 from .admin_tables import PythonTable
 from .admin_tables import esc as _esc
 from .admin_ui import PermissionMenuItem, admin_breadcrumbs
+from .forms import RadioSelect, Select  # noqa: F401  (the filter sets import them from here)
 from .viewsets import ScopedModelViewSet
 
 PAGE_SIZE = 50
@@ -275,41 +274,3 @@ def status_tag(label: str, *, primary: bool = False, title: str = ""):
         format_html(' title="{}"', title) if title else "",
         label,
     )
-
-
-def _chosen(value) -> set[str]:
-    values = value if isinstance(value, list | tuple) else [value]
-    return {"" if v is None else str(v) for v in values}
-
-
-class Select(forms.Select):
-    """Django's Select, rendered in Python (the region list has a hundred options, the
-    call list hundreds): one escaped string per option, no template, no format_html."""
-
-    def render(self, name, value, attrs=None, renderer=None):
-        attrs = self.build_attrs(self.attrs, attrs)
-        chosen = _chosen(value)
-        options = []
-        for option, label in self.choices:
-            option = "" if option is None else str(option)
-            selected = " selected" if option in chosen else ""
-            options.append(f'<option value="{_esc(option)}"{selected}>{_esc(label)}</option>')
-        return mark_safe(f'<select name="{_esc(name)}"{flatatt(attrs)}>{"".join(options)}</select>')
-
-
-class RadioSelect(forms.RadioSelect):
-    """Django's RadioSelect, rendered in Python."""
-
-    def render(self, name, value, attrs=None, renderer=None):
-        attrs = self.build_attrs(self.attrs, attrs)
-        base_id = _esc(attrs.get("id", f"id_{name}"))
-        chosen, name = _chosen(value), _esc(name)
-        items = []
-        for i, (option, label) in enumerate(self.choices):
-            option = "" if option is None else str(option)
-            checked = " checked" if option in chosen else ""
-            items.append(
-                f'<div><label for="{base_id}_{i}"><input type="radio" name="{name}" value="{_esc(option)}"'
-                f' id="{base_id}_{i}"{checked}> {_esc(label)}</label></div>'
-            )
-        return mark_safe(f'<div id="{base_id}">{"".join(items)}</div>')

@@ -8,9 +8,13 @@ field blank and saving the form erases the date. These widgets always write the 
 Text limits: a TextField has no length limit of its own, so every form that takes user
 text says how much it takes (`TEXT_MAX_LENGTH`, with a Chinese message)."""
 
+import html
+
 from django import forms
 from django.core.validators import MaxLengthValidator
 from django.db import models
+from django.forms.utils import flatatt
+from django.utils.safestring import mark_safe
 
 DATE_FORMAT = "%Y-%m-%d"
 DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
@@ -74,3 +78,48 @@ def limit_text_fields(form, max_length: int = TEXT_MAX_LENGTH) -> None:
             field.validators = [v for v in field.validators if not isinstance(v, MaxLengthValidator)]
             field.validators.append(text_limit(limit))
             field.widget.attrs["maxlength"] = str(limit)
+
+
+# ---- choices rendered in Python --------------------------------------------------------------------
+
+
+def _esc(text) -> str:
+    return html.escape(str(text), quote=True)
+
+
+def _chosen(value) -> set[str]:
+    values = value if isinstance(value, list | tuple) else [value]
+    return {"" if v is None else str(v) for v in values}
+
+
+class Select(forms.Select):
+    """Django's Select, rendered in Python (the region list has a hundred options, the
+    call list hundreds): one escaped string per option, no template, no format_html."""
+
+    def render(self, name, value, attrs=None, renderer=None):
+        attrs = self.build_attrs(self.attrs, attrs)
+        chosen = _chosen(value)
+        options = []
+        for option, label in self.choices:
+            option = "" if option is None else str(option)
+            selected = " selected" if option in chosen else ""
+            options.append(f'<option value="{_esc(option)}"{selected}>{_esc(label)}</option>')
+        return mark_safe(f'<select name="{_esc(name)}"{flatatt(attrs)}>{"".join(options)}</select>')
+
+
+class RadioSelect(forms.RadioSelect):
+    """Django's RadioSelect, rendered in Python."""
+
+    def render(self, name, value, attrs=None, renderer=None):
+        attrs = self.build_attrs(self.attrs, attrs)
+        base_id = _esc(attrs.get("id", f"id_{name}"))
+        chosen, name = _chosen(value), _esc(name)
+        items = []
+        for i, (option, label) in enumerate(self.choices):
+            option = "" if option is None else str(option)
+            checked = " checked" if option in chosen else ""
+            items.append(
+                f'<div><label for="{base_id}_{i}"><input type="radio" name="{name}" value="{_esc(option)}"'
+                f' id="{base_id}_{i}"{checked}> {_esc(label)}</label></div>'
+            )
+        return mark_safe(f'<div id="{base_id}">{"".join(items)}</div>')

@@ -4,7 +4,6 @@ submitted (public text, photos public or not, KPI reached), an evaluation scored
 submitted, a tranche paid, a community need raised (and accepted)."""
 
 import datetime
-from decimal import Decimal
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
@@ -20,24 +19,11 @@ def fresh(pk) -> Proposal:
     return Proposal.objects.select_related("call__region", "organisation").get(pk=pk)
 
 
-def points_for(call, total) -> dict:
-    """Points per criterion (one decimal) adding up to `total` (the last takes the rest)."""
-    rubric = evaluations.rubric_of(call)
-    total = Decimal(str(total))
-    points, left = {}, total
-    for c in rubric[:-1]:
-        value = (Decimal(str(c["weight"])) * total / 100).quantize(Decimal("0.1"))
-        points[c["key"]] = str(value)
-        left -= value
-    points[rubric[-1]["key"]] = str(left)
-    return points
-
-
 def evaluate(pk, kind, total, by, comment="活动按计划开展，资料齐全。", **submit) -> Evaluation:
     ev = evaluations.evaluation_start(proposal=fresh(pk), kind=kind, by=by)
     ev = Evaluation.objects.select_related("proposal__call__region", "proposal__organisation").get(pk=ev.pk)
     return evaluations.evaluation_submit(
-        evaluation=ev, by=by, points=points_for(ev.proposal.call, total), comment=comment, **submit
+        evaluation=ev, by=by, points=evaluations.points_for_total(ev.proposal.call, total), comment=comment, **submit
     )
 
 

@@ -65,25 +65,12 @@ def fresh(ev) -> Evaluation:
     return Evaluation.objects.select_related("proposal__call__region", "proposal__organisation").get(pk=ev.pk)
 
 
-def points_for(call, total) -> dict:
-    """Points per criterion (one decimal) adding up to `total` (the last takes the rest)."""
-    rubric = evaluations.rubric_of(call)
-    total = Decimal(str(total))
-    points, left = {}, total
-    for c in rubric[:-1]:
-        value = (Decimal(str(c["weight"])) * total / 100).quantize(Decimal("0.1"))
-        points[c["key"]] = str(value)
-        left -= value
-    points[rubric[-1]["key"]] = str(left)
-    return points
-
-
 def evaluate(world, i, kind, total, *, by=None, **submit):
     by = by or world["manager"]
     ev = evaluations.evaluation_start(proposal=project(world, i), kind=kind, by=by)
     submit.setdefault("comment", "活动按计划开展，资料齐全。")
     return evaluations.evaluation_submit(
-        evaluation=fresh(ev), by=by, points=points_for(project(world, i).call, total), **submit
+        evaluation=fresh(ev), by=by, points=evaluations.points_for_total(project(world, i).call, total), **submit
     )
 
 
@@ -286,7 +273,7 @@ def test_clawback_repayments_are_recorded_up_to_what_is_owed(world):
 def test_scores_out_of_range_are_refused_with_a_message_and_nothing_changes(world):
     manager = world["manager"]
     ev = evaluations.evaluation_start(proposal=project(world), kind="mid_term", by=manager)
-    good = points_for(project(world).call, 80)
+    good = evaluations.points_for_total(project(world).call, 80)
     cases = [
         ({**good, "delivery": "30.5"}, "", "", "delivery", "“项目实施”的得分须在0到30分之间。"),
         ({**good, "inputs": "-1"}, "", "", "inputs", "“人力物资投入”的得分须在0到20分之间。"),
@@ -326,7 +313,9 @@ def test_only_evaluators_of_the_calls_region_start_and_score(world):
     ev = evaluations.evaluation_start(proposal=p, kind="mid_term", by=world["manager"])
     for user in outsiders:
         with pytest.raises(PermissionDenied):
-            evaluations.evaluation_submit(evaluation=fresh(ev), by=user, points=points_for(p.call, 90), comment="好")
+            evaluations.evaluation_submit(
+                evaluation=fresh(ev), by=user, points=evaluations.points_for_total(p.call, 90), comment="好"
+            )
     with pytest.raises(WorkflowError, match="中期评估通过后才能开展末期评估"):
         evaluations.evaluation_start(proposal=p, kind="final", by=world["manager"])
     with pytest.raises(WorkflowError, match="已有一次进行中的中期评估（第1次）"):
@@ -358,7 +347,7 @@ def test_the_scoring_page_offers_the_rubric_keeps_what_was_typed_and_submits(wor
     ):
         assert text in html
     data = read_form(html, action=url).post_data()
-    data |= {f"points_{k}": v for k, v in points_for(p.call, 85).items()} | {"comment": "执行良好。"}
+    data |= {f"points_{k}": v for k, v in evaluations.points_for_total(p.call, 85).items()} | {"comment": "执行良好。"}
     response = client.post(url, data | {"points_delivery": "31", "action": "submit"})
     html = response.content.decode()
     assert response.status_code == 400
@@ -519,3 +508,17 @@ def test_the_staff_page_of_a_project_with_reports_tranches_and_evaluations_stays
     own = _own_queries(ctx.captured_queries)
     print(f"funded project's staff page: {len(ctx.captured_queries)} queries, {len(own)} of them the page's own")
     assert len(ctx.captured_queries) <= 15, "\n".join(q["sql"][:300] for q in ctx.captured_queries)
+
+
+def test_points_for_a_total_follow_the_weights_and_add_up_exactly(world):
+    call = project(world).call
+    for total in ("93", "59.9", "100", "0", "77.7"):
+        points = evaluations.points_for_total(call, total)
+        assert list(points) == [c["key"] for c in evaluations.rubric_of(call)]
+        assert sum(Decimal(v) for v in points.values()) == Decimal(total)
+    assert evaluations.points_for_total(call, 100) == {
+        "delivery": "30.0",
+        "inputs": "20.0",
+        "finance": "20.0",
+        "outcomes": "30.0",
+    }
