@@ -34,32 +34,29 @@ def browser():
         b.close()
 
 
-@pytest.fixture
-def page(browser):
-    context = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900})
+def _browsing(browser, width: int, height: int, mobile: bool = False):
+    """A fresh Chinese-locale browser context of that size: its page, then closed."""
+    context = browser.new_context(locale="zh-CN", viewport={"width": width, "height": height}, is_mobile=mobile)
     pg = context.new_page()
     pg.set_default_timeout(15000)
     yield pg
     context.close()
+
+
+@pytest.fixture
+def page(browser):
+    yield from _browsing(browser, 1280, 900)
 
 
 @pytest.fixture
 def mobile_page(browser):
-    context = browser.new_context(locale="zh-CN", viewport={"width": 390, "height": 844}, is_mobile=True)
-    pg = context.new_page()
-    pg.set_default_timeout(15000)
-    yield pg
-    context.close()
+    yield from _browsing(browser, 390, 844, mobile=True)
 
 
 @pytest.fixture
 def phone(browser):
     """The narrowest phone the public site is built for (375 px: iPhone SE / 8)."""
-    context = browser.new_context(locale="zh-CN", viewport={"width": 375, "height": 812}, is_mobile=True)
-    pg = context.new_page()
-    pg.set_default_timeout(15000)
-    yield pg
-    context.close()
+    yield from _browsing(browser, 375, 812, mobile=True)
 
 
 def console_problems(page) -> list[str]:
