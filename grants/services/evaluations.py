@@ -651,6 +651,29 @@ def result_rows(call) -> list[dict]:
     return rows
 
 
+def results_publicity(call, rows: list[dict], *, pending: int, opens_on: datetime.date, by) -> Publicity:
+    """The 评估结果公示 of `call` for `rows` (result_rows), open a week from `opens_on`;
+    not saved. `pending`: the projects still being carried out or evaluated."""
+    grades: dict[str, int] = {}
+    for r in rows:
+        grades[r["grade"]] = grades.get(r["grade"], 0) + 1
+    summary = "，".join(f"{g}{n}个" for g, n in grades.items())
+    return Publicity(
+        call=call,
+        kind=PublicityKind.EVALUATION,
+        title=f"{call.title.removesuffix('项目')}项目末期评估结果公示",
+        intro=(
+            f"{call.title}资助项目已完成末期评估，现将评估结果（共{len(rows)}个项目：{summary}）予以公示，"
+            f"公示期{RESULT_DAYS}天。"
+            + (f"另有{pending}个项目尚在实施或评估中，评估完成后另行公布。" if pending else "")
+        ),
+        opens_on=opens_on,
+        closes_on=opens_on + datetime.timedelta(days=RESULT_DAYS - 1),
+        rows=rows,
+        published_by=by,
+    )
+
+
 def publish_evaluation_results(*, call: Call, by, opens_on: datetime.date | None = None) -> Publicity:
     """评估结果公示: the call's final evaluation results, frozen into a Publicity open for
     one week (its public page follows). Once per call."""
@@ -667,26 +690,10 @@ def publish_evaluation_results(*, call: Call, by, opens_on: datetime.date | None
         .count()
     )
     opens_on = opens_on or timezone.localdate()
-    grades = {}
-    for r in rows:
-        grades[r["grade"]] = grades.get(r["grade"], 0) + 1
-    summary = "，".join(f"{g}{n}个" for g, n in grades.items())
     try:
         with transaction.atomic():
-            publicity = Publicity.objects.create(
-                call=call,
-                kind=PublicityKind.EVALUATION,
-                title=f"{call.title.removesuffix('项目')}项目末期评估结果公示",
-                intro=(
-                    f"{call.title}资助项目已完成末期评估，现将评估结果（共{len(rows)}个项目：{summary}）予以公示，"
-                    f"公示期{RESULT_DAYS}天。"
-                    + (f"另有{pending}个项目尚在实施或评估中，评估完成后另行公布。" if pending else "")
-                ),
-                opens_on=opens_on,
-                closes_on=opens_on + datetime.timedelta(days=RESULT_DAYS - 1),
-                rows=rows,
-                published_by=by,
-            )
+            publicity = results_publicity(call, rows, pending=pending, opens_on=opens_on, by=by)
+            publicity.save()
             log_event(call, "publish_evaluation_results", by=by, reason=f"发布末期评估结果公示（{len(rows)}个项目）")
             send_notices(
                 members_notice(

@@ -41,7 +41,7 @@ from ..models import Proposal
 from ..search import reindex_all
 from .base import VOLUME_DOMAIN, VOLUME_SUMMARY, Ctx
 from .calls import ensure_calls
-from .funding import make_funding
+from .funding import make_funding, publish_results
 from .organisations import ensure_checker, ensure_organisations, ensure_regions
 from .proposals import allocate, make_proposals
 from .reviews import make_reviews
@@ -110,6 +110,9 @@ def seed_volume(proposals: int, *, seed: int = 420700, say=None) -> dict:
             f"资金与评估 {funded} 个项目（拨付 {c['tranches']} 笔，进度报告 {c['reports']} 份，评估 {c['evaluations']} 次；"
             f"已结项 {c['funding:closed']} 个，已终止 {c['funding:terminated']} 个），{timings['funding']:.1f} 秒"
         )
+    published = publish_results(ctx, calls)
+    if published:
+        say(f"评估结果公示 {published} 个")
     t = time.perf_counter()
     if any(ctx.counts.values()):  # rows written in bulk send no signals: 资助项目's search index too
         indexed = reindex_all()

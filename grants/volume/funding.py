@@ -32,7 +32,12 @@ Everything happens on its own day and nothing after today: this year's rounds ar
 (in progress, mid-term passed, suspended, an evaluation being scored, an agreement
 unsigned), last year's are closing, older ones are closed (优秀 and the rest) or terminated.
 Status paths are walked on each model's own state machine (base.walk); every audit row
-is the one the service writes (who, when, why), inserted with its own time and actor."""
+is the one the service writes (who, when, why), inserted with its own time and actor.
+
+`publish_results`: each finished call's 评估结果公示 (grants.services.evaluations'
+results_publicity, a few days after its last final evaluation), so that the grades are
+public as they would be; written in bulk, so without the CMS page each one gets when the
+service publishes it (the public lists and pages read the Publicity rows)."""
 
 import calendar
 import datetime
@@ -46,6 +51,8 @@ from types import SimpleNamespace
 from dateutil.relativedelta import relativedelta
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
 from django_fsm_log.models import StateLog
 
 from accounts.models import Region, User
@@ -68,13 +75,15 @@ from ..models import (
     ProgressReport,
     Proposal,
     ProposalStatus,
+    Publicity,
+    PublicityKind,
     ReportStatus,
     Tranche,
     TrancheStatus,
 )
 from ..rules import fmt_money, money
 from ..services.agreements import agreement_period, agreement_placeholders, fill_template
-from ..services.evaluations import RECTIFY_DAYS, compute_total, grade_for, rubric_of
+from ..services.evaluations import RECTIFY_DAYS, compute_total, grade_for, result_rows, results_publicity, rubric_of
 from ..services.tranches import DUE_WORKDAYS, split_award
 from .base import Ctx, insert_many, update_many, walk
 from .organisations import ensure_staff
@@ -580,6 +589,33 @@ def make_funding(ctx: Ctx, calls, say=None) -> int:
         if say:
             say(f"  资金与评估 {done}/{len(ids)}")
     return done
+
+
+def publish_results(ctx: Ctx, calls) -> int:
+    """The 评估结果公示 of every finished volume call that has final evaluations and none
+    yet, three days after its last one. Returns how many."""
+    done = {c for c in Publicity.objects.filter(kind=PublicityKind.EVALUATION).values_list("call_id", flat=True)}
+    last = dict(
+        Evaluation.objects.filter(
+            proposal__call__in=[c.pk for c in calls if c.status == CallStatus.FINISHED and c.pk not in done],
+            kind=EvaluationKind.FINAL,
+            status=EvaluationStatus.SUBMITTED,
+        )
+        .values_list("proposal__call")
+        .annotate(last=Max("submitted_at"))
+        .order_by()
+    )
+    made = []
+    for call in calls:
+        if call.pk not in last:
+            continue
+        day = min(timezone.localtime(last[call.pk]).date() + datetime.timedelta(days=3), ctx.today)
+        publicity = results_publicity(call, result_rows(call), pending=0, opens_on=day, by=ctx.checker)
+        publicity.published_at = max(ctx.at(day, 9, 0), last[call.pk])
+        made.append(publicity)
+    Publicity.objects.bulk_create(made, batch_size=100)
+    ctx.counts["publicities"] += len(made)
+    return len(made)
 
 
 def _sequences(call_ids) -> Counter:

@@ -64,6 +64,20 @@ def test_money_and_evaluations_are_what_the_services_leave_at_every_stage():
     some = funded.order_by("pk").first()
     assert some.pk in set(filtered_projects(q=some.title[-4:-2]).values_list("pk", flat=True))
     assert "search" in out["seconds"]
+    # every finished call's 评估结果公示, a few days after its last final evaluation: its grades public
+    from grants.models import Publicity, PublicityKind
+    from grants.selectors.public import grade_published
+
+    finished = calls.filter(status="finished", proposals__evaluations__kind="final").distinct()
+    results = Publicity.objects.filter(kind=PublicityKind.EVALUATION, call__in=calls)
+    assert finished.exists() and set(results.values_list("call", flat=True)) == set(finished.values_list("pk", flat=True))
+    for publicity in results.select_related("call")[:20]:
+        finals = Evaluation.objects.filter(proposal__call=publicity.call, kind="final", status="submitted")
+        assert len(publicity.rows) == finals.count() and publicity.opens_on <= today
+        assert all(publicity.published_at >= e.submitted_at for e in finals)
+    graded = funded.filter(call__in=finished).exclude(final_grade="")
+    assert graded.filter(grade_published()).count() == graded.count() > 0
+    assert seed_volume(2000)["added"].get("publicities", 0) == 0  # not twice
     assert set(funded.values_list("call__level", flat=True)) == {1, 3, 4}
     assert set(funded.values_list("call__year", flat=True)) == set(range(today.year - 4, today.year + 1))
     decided = calls.filter(status__in=("implementing", "finished"))
