@@ -70,7 +70,9 @@ def test_money_and_evaluations_are_what_the_services_leave_at_every_stage():
 
     finished = calls.filter(status="finished", proposals__evaluations__kind="final").distinct()
     results = Publicity.objects.filter(kind=PublicityKind.EVALUATION, call__in=calls)
-    assert finished.exists() and set(results.values_list("call", flat=True)) == set(finished.values_list("pk", flat=True))
+    assert finished.exists() and set(results.values_list("call", flat=True)) == set(
+        finished.values_list("pk", flat=True)
+    )
     for publicity in results.select_related("call")[:20]:
         finals = Evaluation.objects.filter(proposal__call=publicity.call, kind="final", status="submitted")
         assert len(publicity.rows) == finals.count() and publicity.opens_on <= today
