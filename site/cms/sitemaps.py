@@ -3,10 +3,25 @@ pages routed from domain records rather than page rows: each funded project
 (/projects/<pk>/), incubation base (/bases/<pk>/), organisation in the directory
 (/directory/<pk>/) and accepted need (/needs/<pk>/). One query per kind."""
 
+from urllib.parse import urlsplit
+
 from django.contrib.sitemaps import Sitemap
 from django.urls import path, reverse
 from wagtail.contrib.sitemaps import Sitemap as PageSitemap
 from wagtail.contrib.sitemaps.views import sitemap
+
+
+class PublicPageSitemap(PageSitemap):
+    """Wagtail's page sitemap with each page at the host the sitemap was asked for, as the
+    record sitemaps beside it are (Wagtail writes the Site's own root URL, which differs
+    from the address visitors use when the Site record says another port or name)."""
+
+    def _urls(self, page, protocol, domain):
+        urls = super()._urls(page, protocol, domain)
+        for info in urls:
+            parts = urlsplit(info["location"])
+            info["location"] = f"{protocol}://{domain}{parts.path}" + (f"?{parts.query}" if parts.query else "")
+        return urls
 
 
 class RecordSitemap(Sitemap):
@@ -78,7 +93,7 @@ class NeedSitemap(RecordSitemap):
 
 
 SITEMAPS = {
-    "pages": PageSitemap,
+    "pages": PublicPageSitemap,
     "projects": ProjectSitemap,
     "bases": BaseSitemap,
     "directory": DirectorySitemap,

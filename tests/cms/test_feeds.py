@@ -20,8 +20,8 @@ ATOM = "{http://www.w3.org/2005/Atom}"
 SITEMAP = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
 
 
-def xml(client, url):
-    response = client.get(url)
+def xml(client, url, **headers):
+    response = client.get(url, **headers)
     assert response.status_code == 200, url
     return response, ET.fromstring(response.content)
 
@@ -116,8 +116,11 @@ def test_the_sitemap_is_valid_xml_with_pages_projects_bases_organisations_and_ne
     need_services.need_accept(need=need, by=manager, category=ServiceArea.objects.get(code="elderly"))
     add_news(1)
 
-    response, root = xml(client, "/sitemap.xml")
+    response, root = xml(client, "/sitemap.xml", HTTP_HOST="gongyi.example.cn:8000")
     assert root.tag == f"{SITEMAP}urlset"
+    # every entry, page or record, at the address the sitemap was asked at
+    origins = {loc.text.split("/", 3)[2] for loc in root.iter(f"{SITEMAP}loc")}
+    assert origins == {"gongyi.example.cn:8000"}
     paths = {"/" + loc.text.split("//", 1)[1].split("/", 1)[1] for loc in root.iter(f"{SITEMAP}loc")}
     project = projects[0]
     assert {"/", "/calls/", "/news/", "/news/news-0/", "/projects/", "/bases/", "/notices/"} <= paths
