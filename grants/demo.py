@@ -79,8 +79,16 @@ class DemoCall:
     dates: tuple = ()  # (timeline field, days from today) beyond the standard timeline
     review: object = None  # DemoReview: how far its review has gone (grants.demo, 专家评审)
 
+    def title_on(self, today: datetime.date) -> str:
+        """The call's title for a demo made `today`: {year} this year, {last} the year its
+        applications opened."""
+        return self.title.format(year=today.year, last=(today + datetime.timedelta(days=self.apply_from)).year)
+
 
 RESIDENT, COMMITTEE, GRID = "resident", "committee", "grid"
+# the decided call's applications opened 13 months ago: its projects have had a year to run
+# (signed, reported on, evaluated mid-term and at the end, one closed 优秀)
+FUNDED_APPLY_FROM = -400
 LANHU, JIANGCHENG, LEISHAN, YUEPANWAN, HONGLIANHU, XISHAN = (
     "420704001001",
     "420704001002",
@@ -348,7 +356,7 @@ class _Demo:
         from grants.services import calls as call_services
 
         year = (self.today + datetime.timedelta(days=spec.apply_from)).year
-        title = spec.title.format(year=self.today.year, last=year)
+        title = spec.title_on(self.today)
         existing = Call.objects.filter(title=title).first()
         if existing is not None:
             self.calls[spec.title] = existing
@@ -358,8 +366,8 @@ class _Demo:
         manager = self.users[spec.manager]
         t = timeline(self.today + datetime.timedelta(days=spec.apply_from))
         t.update({name: self.today + datetime.timedelta(days=days) for name, days in spec.dates})
-        if spec.review is not None and t["implement_from"] <= self.today:  # decided, not yet under way
-            t["implement_from"] = (self.today + relativedelta(months=1)).replace(day=1)
+        if spec.review is not None and spec.review.stage != "decided" and t["implement_from"] <= self.today:
+            t["implement_from"] = (self.today + relativedelta(months=1)).replace(day=1)  # not yet under way
             t["implement_until"] = t["implement_from"] + relativedelta(months=12) - datetime.timedelta(days=1)
         upper = self.calls.get(spec.next_round) if spec.next_round else None
         data = {
@@ -846,14 +854,14 @@ REVIEW_CALLS = (
         ),
     ),
     DemoCall(
-        "梁子湖区{year}年“生态梁子湖”公益创投项目",
+        "梁子湖区{last}年“生态梁子湖”公益创投项目",
         1,
         "420702",
         "鄂州市梁子湖区民政局",
         "shi_minzheng",
         "shi_minzheng",
         (400_000, 20_000, 80_000),
-        -82,
+        FUNDED_APPLY_FROM,
         "reviewing",
         "梁子湖区公益创投：为老服务、留守儿童关爱、困难家庭帮扶和护湖志愿服务。",
         rules=(("panel_size", 3), ("aggregation", "mean")),
@@ -1192,7 +1200,13 @@ def review_demo_step() -> dict:
 
 # ---- 项目实施: the decided call's projects signed, paid, reported on and evaluated -------------------
 
-FUNDED_CALL = "梁子湖区{year}年“生态梁子湖”公益创投项目"
+
+def funded_call_title(today: datetime.date) -> str:
+    """The title of the decided review call, whose projects the funding demo carries
+    through (its applications opened FUNDED_APPLY_FROM days before `today`)."""
+    return next(c for c in REVIEW_CALLS if c.review.stage == "decided").title_on(today)
+
+
 FINANCE_USER = "caiwu"  # accounts.demo: 市民政局财务科
 DEMO_BANK_ACCOUNT = "6222 0211 0203 4567 {n:03d}"
 # the stages, best ranked first; the approved projects beyond them stay waiting for their agreement
@@ -1403,7 +1417,7 @@ def seed_funding() -> dict:
     from grants.models import Call, Proposal
 
     demo = _FundingDemo(timezone.localdate())
-    call = Call.objects.filter(title=FUNDED_CALL.format(year=demo.today.year), status="decided").first()
+    call = Call.objects.filter(title=funded_call_title(demo.today), status="decided").first()
     if call is None or set(demo.users) != {POOL_MANAGER, FINANCE_USER}:
         return {}  # the review step (or the accounts step) has not run
     with transaction.atomic():

@@ -14,7 +14,7 @@ from django.test import override_settings
 from django.utils import timezone
 from django_fsm_log.models import StateLog
 
-from grants.demo import FUNDED_CALL
+from grants.demo import funded_call_title
 from grants.models import Agreement, Call, Evaluation, ProgressReport, Proposal, ProposalStatus, Tranche, TrancheStatus
 from grants.services.evaluations import released_total
 from orgs.models import ListEntry
@@ -40,7 +40,7 @@ def demo(django_db_setup, django_db_blocker):
 
 @pytest.fixture
 def projects(demo):
-    call = Call.objects.get(title=FUNDED_CALL.format(year=timezone.localdate().year))
+    call = Call.objects.get(title=funded_call_title(timezone.localdate()))
     rows = Proposal.objects.filter(call=call).select_related("organisation").order_by("rank", "pk")
     return {s: [p for p in rows if p.status == s] for s in P.values}
 
@@ -103,7 +103,7 @@ def test_the_public_reads_the_closed_projects_grade_updates_and_only_its_public_
     photo = client.get(f"/projects/{closed.pk}/photos/{shown.pk}/")
     assert photo.status_code == 200 and photo["Content-Type"] == "image/jpeg"
     notices = client.get("/notices/").content.decode()
-    assert f"{FUNDED_CALL.format(year=timezone.localdate().year)}末期评估结果公示" in notices
+    assert f"{funded_call_title(timezone.localdate())}末期评估结果公示" in notices
 
 
 def test_a_second_seed_demo_changes_nothing(demo, projects):
