@@ -36,8 +36,8 @@ is the one the service writes (who, when, why), inserted with its own time and a
 
 `publish_results`: each finished call's 评估结果公示 (grants.services.evaluations'
 results_publicity, a few days after its last final evaluation), so that the grades are
-public as they would be; written in bulk, so without the CMS page each one gets when the
-service publishes it (the public lists and pages read the Publicity rows)."""
+public as they would be; saved one by one, so that each gets its CMS page as when the
+service publishes it (no notices are sent: the volume's organisations read none)."""
 
 import calendar
 import datetime
@@ -613,7 +613,8 @@ def publish_results(ctx: Ctx, calls) -> int:
         publicity = results_publicity(call, result_rows(call), pending=0, opens_on=day, by=ctx.checker)
         publicity.published_at = max(ctx.at(day, 9, 0), last[call.pk])
         made.append(publicity)
-    Publicity.objects.bulk_create(made, batch_size=100)
+    for publicity in made:  # one at a time: the CMS makes each one's page as it is saved
+        publicity.save()
     ctx.counts["publicities"] += len(made)
     return len(made)
 

@@ -49,6 +49,9 @@ def _points_sum(evaluation) -> Decimal:
 
 
 def test_money_and_evaluations_are_what_the_services_leave_at_every_stage():
+    from cms.setup import ensure_site
+
+    ensure_site()  # the 公示公告 section, where the results 公示 get their pages
     out = seed_volume(2000)
     assert out["seconds"]["funding"] < 30
     today = timezone.localdate()
@@ -77,6 +80,7 @@ def test_money_and_evaluations_are_what_the_services_leave_at_every_stage():
         finals = Evaluation.objects.filter(proposal__call=publicity.call, kind="final", status="submitted")
         assert len(publicity.rows) == finals.count() and publicity.opens_on <= today
         assert all(publicity.published_at >= e.submitted_at for e in finals)
+        assert publicity.page is not None and publicity.page.live  # its 公示公告 page, as the service's
     graded = funded.filter(call__in=finished).exclude(final_grade="")
     assert graded.filter(grade_published()).count() == graded.count() > 0
     assert seed_volume(2000)["added"].get("publicities", 0) == 0  # not twice
