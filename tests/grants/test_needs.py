@@ -526,3 +526,10 @@ def test_published_needs_for_call_and_needs_for_citation(regions, manager, area)
     cited = list(needs_for_citation(call))
     assert cited[:2] == [popular, own] and nearby in cited
     assert waiting not in cited and far not in cited
+
+
+def test_a_needs_staff_page_runs_at_most_15_queries(client, regions, manager):
+    need = submit(community(regions), title="独居老人助餐")
+    client.force_login(manager)
+    queries = page_queries(client, need.get_admin_url())
+    assert queries <= 15, queries
