@@ -261,6 +261,29 @@ class TrancheField(RowsField):
 # ---- the call form -------------------------------------------------------------------------------
 
 
+def default_timeline(today: datetime.date) -> dict:
+    """A new call's suggested dates from `today`: needs in a week for three weeks, a month
+    of applications, ten days of eligibility checks, two weeks of review, a week's 公示,
+    and a year's implementation from the first of the month after the 公示 closes."""
+    d = datetime.timedelta
+    publicity_until = today + d(days=89)
+    after = publicity_until + d(days=1)
+    implement_from = after if after.day == 1 else (after.replace(day=28) + d(days=4)).replace(day=1)
+    return {
+        "needs_from": today + d(days=7),
+        "needs_until": today + d(days=27),
+        "apply_from": today + d(days=28),
+        "apply_until": today + d(days=57),
+        "eligibility_until": today + d(days=67),
+        "review_from": today + d(days=68),
+        "review_until": today + d(days=82),
+        "publicity_from": today + d(days=83),
+        "publicity_until": publicity_until,
+        "implement_from": implement_from,
+        "implement_until": implement_from.replace(year=implement_from.year + 1) - d(days=1),
+    }
+
+
 class RegionField(forms.ModelChoiceField):
     def label_from_instance(self, obj):
         return "\u3000" * (obj.depth - 1) + obj.name  # the tree, indented
@@ -369,13 +392,11 @@ class CallForm(WagtailAdminModelForm):
         """A new call starts from the usual: the user's region and unit, this year, the
         "6+1", and a timeline from today that the user adjusts."""
         today = timezone.localdate()
-        d = datetime.timedelta
         region = user_scope_region(user) if user is not None else None
         level = {
             Region.Level.STREET: CallLevel.STREET,
             Region.Level.COMMUNITY: CallLevel.COMMUNITY,
         }.get(getattr(region, "level", None), CallLevel.CITY)
-        implement_from = (today + d(days=95)).replace(day=1)
         initial = {
             "year": today.year if today.month < 10 else today.year + 1,
             "level": level,
@@ -384,17 +405,7 @@ class CallForm(WagtailAdminModelForm):
             "categories": list(
                 ServiceArea.objects.filter(code__in=DEFAULT_CATEGORY_CODES).values_list("pk", flat=True)
             ),
-            "needs_from": today + d(days=7),
-            "needs_until": today + d(days=27),
-            "apply_from": today + d(days=28),
-            "apply_until": today + d(days=57),
-            "eligibility_until": today + d(days=67),
-            "review_from": today + d(days=68),
-            "review_until": today + d(days=82),
-            "publicity_from": today + d(days=83),
-            "publicity_until": today + d(days=89),
-            "implement_from": implement_from,
-            "implement_until": implement_from.replace(year=implement_from.year + 1) - d(days=1),
+            **default_timeline(today),
             # the declared fields have no model default of their own
             "eligible_types": default_eligible_types(),
             "rubric": default_rubric(),

@@ -18,7 +18,7 @@ from orgs.models import Organisation, OrganisationStatus, OrgType
 from tests.factories import staff
 from tests.incubator.factories import IncubationBaseFactory
 
-TODAY = timezone.localdate()
+TODAY = timezone.localdate  # called when used: a run may cross midnight
 
 
 def text(response) -> str:
@@ -62,7 +62,7 @@ def _applications(base, n: int, *, due: datetime.date) -> list[Incubation]:
 
 
 def _promotions(to_base, from_base, n: int) -> None:
-    stays = _applications(from_base, n, due=TODAY + datetime.timedelta(days=30))
+    stays = _applications(from_base, n, due=TODAY() + datetime.timedelta(days=30))
     Promotion.objects.bulk_create(
         Promotion(incubation=inc, to_base=to_base, reason="服务成效突出。", state=PromotionState.PENDING)
         for inc in stays
@@ -87,7 +87,7 @@ def test_a_call_manager_sees_how_many_organisations_wait_and_since_when(client, 
 
     page = text(client.get(reverse("wagtailadmin_home")))
 
-    oldest = TODAY - datetime.timedelta(days=6)
+    oldest = TODAY() - datetime.timedelta(days=6)
     assert "待办事项" in page and "待审核的社会组织 2 " in page
     assert f"最早一家提交于{oldest.year}年{oldest.month}月{oldest.day}日，已等待 6 天" in page
     assert f'href="{reverse("orgs_admin:queue")}"' in client.get(reverse("wagtailadmin_home")).content.decode()
@@ -105,9 +105,9 @@ def test_the_city_call_manager_counts_every_district(client, regions):
 
 
 def test_an_operator_sees_overdue_screenings_and_promotions_of_their_bases(client, regions, bases):
-    _applications(bases["fenghuang"], 3, due=TODAY - datetime.timedelta(days=2))  # overdue
-    _applications(bases["fenghuang"], 2, due=TODAY + datetime.timedelta(days=3))  # not yet due
-    _applications(bases["huarong"], 5, due=TODAY - datetime.timedelta(days=20))  # another region
+    _applications(bases["fenghuang"], 3, due=TODAY() - datetime.timedelta(days=2))  # overdue
+    _applications(bases["fenghuang"], 2, due=TODAY() + datetime.timedelta(days=3))  # not yet due
+    _applications(bases["huarong"], 5, due=TODAY() - datetime.timedelta(days=20))  # another region
     _promotions(bases["fenghuang"], bases["fenghuang"], 1)
     _promotions(bases["huarong"], bases["huarong"], 2)  # to another region's base
     client.force_login(staff(Role.BASE_OPERATOR, regions["fenghuang"]))
@@ -117,7 +117,7 @@ def test_an_operator_sees_overdue_screenings_and_promotions_of_their_bases(clien
 
     assert "初审超期的入驻申请 3 " in page and "已超期" in page
     assert "待答复的推荐晋级 1 " in page
-    oldest = TODAY - datetime.timedelta(days=4)
+    oldest = TODAY() - datetime.timedelta(days=4)
     assert f"最早一份初审截止于{oldest.year}年{oldest.month}月{oldest.day}日" in page
     assert reverse("incubator_admin:queue") in html and reverse("incubator_admin:promotions") in html
     assert "待审核的社会组织" not in page  # operators do not verify organisations
@@ -136,7 +136,7 @@ def test_the_city_operator_answers_promotions_addressed_to_the_city_base(client,
 @pytest.mark.parametrize("role", [Role.AUDITOR, Role.REVIEWER, Role.FINANCE])
 def test_a_role_with_nothing_to_do_sees_a_calm_panel(client, regions, bases, role):
     _submitted(regions["fenghuang"], 3)
-    _applications(bases["fenghuang"], 2, due=TODAY - datetime.timedelta(days=5))
+    _applications(bases["fenghuang"], 2, due=TODAY() - datetime.timedelta(days=5))
     client.force_login(staff(role, regions["city"]))
 
     page = text(client.get(reverse("wagtailadmin_home")))
@@ -196,7 +196,7 @@ def test_the_dashboard_costs_the_same_with_10_or_200_waiting(client, regions, ba
 
     def add(n):
         _submitted(regions["fenghuang"], n)
-        _applications(bases["fenghuang"], n, due=TODAY - datetime.timedelta(days=2))
+        _applications(bases["fenghuang"], n, due=TODAY() - datetime.timedelta(days=2))
         _promotions(bases["city"], bases["fenghuang"], n)
         BackgroundJob.objects.bulk_create(
             BackgroundJob(kind="orgs_export", title=f"导出{i}", runner="x", created_by=user) for i in range(n)

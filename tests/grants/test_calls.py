@@ -632,3 +632,22 @@ def test_another_regions_call_is_not_found(client, regions):
     assert client.get(edit_url(call)).status_code == 404
     assert client.post(action_url(call, "close-applications")).status_code == 404
     assert Call.objects.get(pk=call.pk).status == S.OPEN
+
+
+def test_the_suggested_timeline_of_a_new_call_is_valid_whatever_day_it_starts():
+    """The suggested dates pass the call's own timeline checks on every day of a leap year
+    and the next (implementation from the first of the month after the 公示 closes)."""
+    from grants.forms.calls import default_timeline
+
+    day = datetime.date(2027, 12, 1)
+    for _ in range(2 * 366):
+        t = default_timeline(day)
+        errors = {}
+        Call(**t)._clean_timeline(errors.setdefault)
+        assert not errors, (day, errors)
+        assert t["implement_from"].day == 1 and t["implement_from"] > t["publicity_until"], day
+        assert (t["implement_from"] - t["publicity_until"]).days <= 31, day
+        assert t["implement_until"] == t["implement_from"].replace(
+            year=t["implement_from"].year + 1
+        ) - datetime.timedelta(days=1)
+        day += datetime.timedelta(days=1)

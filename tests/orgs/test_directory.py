@@ -9,6 +9,7 @@ from urllib.parse import parse_qs
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from accounts.roles import Role
 from orgs import services
@@ -17,7 +18,7 @@ from tests.factories import OrganisationFactory, applicant, make_uscc, pdf_uploa
 
 Status = Organisation.Status
 PHONE, BANK, EMAIL = "13912340000", "6228480012345678", "secret-contact@example.org"
-TODAY = datetime.date.today()
+TODAY = timezone.localdate  # Beijing time, called when used
 
 
 def text(response) -> str:
@@ -72,7 +73,7 @@ def registry(regions, areas):
     for status in (Status.DRAFT, Status.SUBMITTED, Status.RETURNED, Status.SUSPENDED, Status.REVOKED):
         orgs[status] = make(f"未认证组织{status.label}", status=status, service_areas=["elderly"])
 
-    services.grade_record(org=orgs["elderly"], by=manager, grade="4A", awarded_on=TODAY.replace(month=1, day=1))
+    services.grade_record(org=orgs["elderly"], by=manager, grade="4A", awarded_on=TODAY().replace(month=1, day=1))
     services.grade_record(org=orgs["children"], by=manager, grade="3A", awarded_on=datetime.date(2015, 1, 1))
 
     leader = applicant()
@@ -213,7 +214,7 @@ def make_verified(n, regions, start=0):
         for i in range(n)
     )
     EvaluationGrade.objects.bulk_create(
-        EvaluationGrade(organisation=org, grade="4A", awarded_on=TODAY.replace(month=1, day=1)) for org in orgs[::3]
+        EvaluationGrade(organisation=org, grade="4A", awarded_on=TODAY().replace(month=1, day=1)) for org in orgs[::3]
     )
     through = Organisation.service_areas.through
     through.objects.bulk_create(
