@@ -19,7 +19,7 @@ from wagtail.admin.filters import DateRangePickerWidget
 
 from accounts.models import Region
 from accounts.selectors import scope
-from core.admin_lists import Select
+from core.forms import Select
 from orgs.filters import CheckboxFilter, RegionChoiceField, RegionFilter, ScopedFilterSet, radio_choice
 from orgs.models import OrgType, ServiceArea
 

@@ -13,7 +13,6 @@ from django.utils.text import Truncator
 from core.admin_lists import (
     HTMLColumn,
     LinkColumn,
-    Select,
     StaffIndexView,
     StaffListViewSet,
     StatusColumn,
@@ -21,6 +20,7 @@ from core.admin_lists import (
     row_url,
     status_tag,
 )
+from core.forms import Select
 from core.workdays import workdays_between
 from orgs.filters import CheckboxFilter, ScopedFilterSet, radio_choice
 

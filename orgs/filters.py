@@ -13,7 +13,7 @@ from wagtail.admin.filters import WagtailFilterSet
 
 from accounts.models import Region
 from accounts.selectors import regions_for
-from core.admin_lists import RadioSelect, Select
+from core.forms import RadioSelect, Select
 
 from .models import GRADES, AnnualInspection, Organisation, OrganisationStatus, OrgType
 

@@ -10,6 +10,7 @@ with the reason."""
 import datetime
 from decimal import Decimal, InvalidOperation
 
+from dateutil.relativedelta import relativedelta
 from django import forms
 from django.db.models import Q
 from django.utils import timezone
@@ -268,7 +269,7 @@ def default_timeline(today: datetime.date) -> dict:
     d = datetime.timedelta
     publicity_until = today + d(days=89)
     after = publicity_until + d(days=1)
-    implement_from = after if after.day == 1 else (after.replace(day=28) + d(days=4)).replace(day=1)
+    implement_from = after if after.day == 1 else after.replace(day=1) + relativedelta(months=1)
     return {
         "needs_from": today + d(days=7),
         "needs_until": today + d(days=27),

@@ -19,7 +19,8 @@ from wagtail.log_actions import log
 
 from accounts.selectors import scope
 from core.admin_actions import ActionScreen, action_groups, edit_view_render
-from core.admin_lists import HTMLColumn, Select, StaffIndexView, StatusColumn, TextColumn
+from core.admin_lists import HTMLColumn, StaffIndexView, StatusColumn, TextColumn
+from core.forms import Select
 from core.viewsets import ScopedModelViewSet, ServiceSaveMixin
 from orgs.filters import RegionFilter, ScopedFilterSet, radio_choice
 

@@ -18,9 +18,10 @@ from wagtail.admin.auth import permission_required
 
 from accounts.models import Region
 from core.admin_actions import ActionScreen, action_groups
-from core.admin_lists import HTMLColumn, Select, StaffIndexView, StaffListViewSet, StatusColumn, TextColumn, status_tag
+from core.admin_lists import HTMLColumn, StaffIndexView, StaffListViewSet, StatusColumn, TextColumn, status_tag
 from core.admin_ui import admin_breadcrumbs
 from core.dashboard import WAITING_ITEMS_HOOK, WaitingItem, waited_since
+from core.forms import Select
 from orgs.filters import RegionFilter, ScopedFilterSet, radio_choice
 from orgs.models import ServiceArea
 

@@ -31,7 +31,6 @@ class Ctx:
     regions: list[Region]  # the whole tree, in path order (the first is the city)
     counts: Counter = field(default_factory=Counter)
     now: datetime.datetime = field(default_factory=timezone.now)
-    moments: dict = field(default_factory=dict)  # what `at` gave, for generators that remember it
 
     def at(self, day: datetime.date, hour: int = 10, minute: int | None = None) -> datetime.datetime:
         """`day` at `hour` (local time), never later than now."""

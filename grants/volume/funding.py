@@ -58,7 +58,7 @@ from django_fsm_log.models import StateLog
 from accounts.models import Region, User
 from accounts.roles import Role
 from core.dates import chinese_date
-from core.workdays import is_workday
+from core.workdays import add_workdays
 from core.workflow import CREATED
 from orgs.validators import normalise_bank_account
 
@@ -121,17 +121,8 @@ def ensure_finance(city: Region) -> User:
 
 
 @cache
-def _workday(day: datetime.date) -> bool:
-    return is_workday(day)
-
-
 def workdays_after(day: datetime.date, n: int) -> datetime.date:
-    """core.workdays.add_workdays, each day's answer remembered (thousands of tranches
-    share a few hundred days)."""
-    while n > 0:
-        day += datetime.timedelta(days=1)
-        n -= _workday(day)
-    return day
+    return add_workdays(day, n)
 
 
 def month_end(day: datetime.date) -> datetime.date:
@@ -178,7 +169,6 @@ class Project:
 
     def __init__(self, ctx: Ctx, p: Proposal, *, lines, kpis, places, manager, finance, number, this_year, poor):
         self.ctx, self.rng, self.p, self.call = ctx, ctx.rng, p, p.call
-        self.moments = ctx.moments  # (day, hour, minute) → ctx.at's datetime, shared by the run's projects
         self.lines, self.kpis, self.places = lines, kpis, places
         self.manager, self.finance, self.leader = manager.pk, finance.pk, p.created_by_id
         self.number, self.this_year = number, this_year
@@ -194,11 +184,7 @@ class Project:
         return day if day <= self.ctx.today else None
 
     def at(self, day: datetime.date, hour: int) -> datetime.datetime:
-        """ctx.at, remembered: the projects of a call share a few hundred moments."""
-        key = (day, hour, self.rng.randrange(60))
-        if key not in self.moments:
-            self.moments[key] = self.ctx.at(*key)
-        return self.moments[key]
+        return self.ctx.at(day, hour)
 
     def log(self, model, key, steps, at, by, reason=""):
         for step in steps:
@@ -594,7 +580,7 @@ def make_funding(ctx: Ctx, calls, say=None) -> int:
 def publish_results(ctx: Ctx, calls) -> int:
     """The 评估结果公示 of every finished volume call that has final evaluations and none
     yet, three days after its last one. Returns how many."""
-    done = {c for c in Publicity.objects.filter(kind=PublicityKind.EVALUATION).values_list("call_id", flat=True)}
+    done = set(Publicity.objects.filter(kind=PublicityKind.EVALUATION).values_list("call_id", flat=True))
     last = dict(
         Evaluation.objects.filter(
             proposal__call__in=[c.pk for c in calls if c.status == CallStatus.FINISHED and c.pk not in done],
@@ -605,18 +591,13 @@ def publish_results(ctx: Ctx, calls) -> int:
         .annotate(last=Max("submitted_at"))
         .order_by()
     )
-    made = []
-    for call in calls:
-        if call.pk not in last:
-            continue
+    for call in (c for c in calls if c.pk in last):
         day = min(timezone.localtime(last[call.pk]).date() + datetime.timedelta(days=3), ctx.today)
         publicity = results_publicity(call, result_rows(call), pending=0, opens_on=day, by=ctx.checker)
         publicity.published_at = max(ctx.at(day, 9, 0), last[call.pk])
-        made.append(publicity)
-    for publicity in made:  # one at a time: the CMS makes each one's page as it is saved
-        publicity.save()
-    ctx.counts["publicities"] += len(made)
-    return len(made)
+        publicity.save()  # one at a time: the CMS makes each one's page as it is saved
+    ctx.counts["publicities"] += len(last)
+    return len(last)
 
 
 def _sequences(call_ids) -> Counter:

@@ -26,7 +26,6 @@ from wagtail.admin.views import generic
 from .admin_tables import PythonTable
 from .admin_tables import esc as _esc
 from .admin_ui import PermissionMenuItem, admin_breadcrumbs
-from .forms import RadioSelect, Select  # noqa: F401  (the filter sets import them from here)
 from .viewsets import ScopedModelViewSet
 
 PAGE_SIZE = 50

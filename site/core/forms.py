@@ -8,13 +8,13 @@ field blank and saving the form erases the date. These widgets always write the 
 Text limits: a TextField has no length limit of its own, so every form that takes user
 text says how much it takes (`TEXT_MAX_LENGTH`, with a Chinese message)."""
 
-import html
-
 from django import forms
 from django.core.validators import MaxLengthValidator
 from django.db import models
 from django.forms.utils import flatatt
 from django.utils.safestring import mark_safe
+
+from .admin_tables import esc as _esc
 
 DATE_FORMAT = "%Y-%m-%d"
 DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
@@ -81,10 +81,6 @@ def limit_text_fields(form, max_length: int = TEXT_MAX_LENGTH) -> None:
 
 
 # ---- choices rendered in Python --------------------------------------------------------------------
-
-
-def _esc(text) -> str:
-    return html.escape(str(text), quote=True)
 
 
 def _chosen(value) -> set[str]:

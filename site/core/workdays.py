@@ -3,10 +3,12 @@ swapped weekend working days (调休) on — from the chinese-calendar package f
 it covers, weekends only beyond them."""
 
 import datetime
+from functools import lru_cache
 
 import chinese_calendar
 
 
+@lru_cache(maxsize=4096)  # a day's answer never changes; bulk data asks about the same days often
 def is_workday(day: datetime.date) -> bool:
     try:
         return chinese_calendar.is_workday(day)
