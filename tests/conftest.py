@@ -20,7 +20,10 @@ def site_pages(db):
 def _clear_cache():
     from django.core.cache import cache
 
+    from core import public_cache
+
     cache.clear()
+    public_cache.forget()  # what the public pages remembered under the content stamp
     yield
 
 

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.core.exceptions import ObjectDoesNotExist
+from django.core.paginator import Page, Paginator
 from django.db.models import (
     Count,
     DecimalField,
@@ -34,6 +35,7 @@ from django.db.models import (
     Subquery,
     Sum,
     Value,
+    Window,
 )
 from django.db.models.functions import Coalesce, Substr
 from django.http import Http404
@@ -236,17 +238,50 @@ def ordering(sort: str) -> tuple:
 
 
 def page_ids(qs: QuerySet, sort: str = DEFAULT_SORT) -> QuerySet:
-    """The ids of `qs` in the order chosen, for the paginator: a page of it is sorted and
-    cut in the database without computing what the rows show (`listed` then reads the
-    twelve rows of the page, `page_ids[...]` used as a subquery)."""
+    """The ids of `qs` in the order chosen: a page of it is sorted and cut in the
+    database without computing what the rows show."""
     return qs.order_by(*ordering(sort)).values_list("pk", flat=True)
+
+
+def _page_rows(qs: QuerySet, sort: str, number: int, per_page: int) -> list[tuple]:
+    start = (number - 1) * per_page
+    everything = Window(Count("pk"))
+    awarded = Coalesce(Window(Sum("awarded_amount"), output_field=MONEY), Value(ZERO), output_field=MONEY)
+    rows = qs.annotate(all_count=everything, all_awarded=awarded).order_by(*ordering(sort))
+    return list(rows.values_list("pk", "all_count", "all_awarded")[start : start + per_page])
+
+
+def counted_page(qs: QuerySet, number, per_page: int, sort: str = DEFAULT_SORT) -> tuple[Page, Decimal]:
+    """Page `number` of `qs`'s ids in the order chosen (`page.object_list`), with how
+    many there are and their awards added up, all in one query (window functions over
+    the filtered rows); `number` as Paginator.get_page takes it (not a number: the first
+    page; past the end: the last, which costs a count and one more query)."""
+    try:
+        number = max(int(number), 1)
+    except (TypeError, ValueError):
+        number = 1
+    rows = _page_rows(qs, sort, number, per_page)
+    if rows:
+        count, awarded = rows[0][1], money(rows[0][2])
+    else:
+        totals = project_totals(qs)
+        count, awarded = totals["count"], totals["awarded"]
+        last = max(1, -(-count // per_page))
+        if number > last:
+            number = last
+            rows = _page_rows(qs, sort, number, per_page)
+    paginator = Paginator([], per_page)
+    paginator.count = count  # counted with the page, not again
+    page = paginator.page(min(number, paginator.num_pages))
+    page.object_list = [row[0] for row in rows]
+    return page, awarded
 
 
 def listed(qs: QuerySet, sort: str = DEFAULT_SORT, *, labelled_places: bool = False) -> QuerySet:
     """`qs` as the list shows it: the public columns, the released sum, whether the
     grade is published and the organisation listed in the directory, the places (one
-    more query), in the order chosen. Filter it to a page (`page_ids`) before reading:
-    the sums and tests are computed for every row read."""
+    more query), in the order chosen. Filter it to a page (`counted_page`) before
+    reading: the sums and tests are computed for every row read."""
     return (
         qs.select_related("call__region", "organisation", "category")
         .only(*LIST_FIELDS)

@@ -5,9 +5,10 @@ The list filters (year, call, level, region down to the community, service categ
 status, published grade) combine as GET parameters, so a filtered list is a link; a value
 not offered is ignored and said so. The search box looks in the title, organisation and
 summary (grants.search, character n-grams). The choices come from the public projects
-themselves (grants.selectors.public.filter_choices), the count and the sum are read in
-one query, and one page of rows in one more (plus its places): the number of queries
-does not grow with the projects.
+themselves (grants.selectors.public.filter_choices, remembered under the public content
+stamp: core.public_cache.remembered), one page of ids is read with the count and the sum
+in one query, and its rows in one more (plus their places): the number of queries does
+not grow with the projects.
 
 What a template receives is public facts only (grants.selectors.public.PublicProject
 and plain values), never a Proposal or an Organisation: no contact, bank account, legal
@@ -16,9 +17,9 @@ by mistake. Nothing here reads the user or the session, so every anonymous visit
 the same page (and the site-wide cache may keep it)."""
 
 from django import forms
-from django.core.paginator import Paginator
 from django.urls import NoReverseMatch, reverse
 
+from core import public_cache
 from core.forms import Select
 from grants.rules import fmt_money
 from grants.search import query_terms
@@ -110,19 +111,16 @@ def _project_url(page, index_url: str, pk: int) -> str:
 
 
 def listing_context(request, page) -> dict:
-    choices = selectors.filter_choices()
+    choices = public_cache.remembered("projects:filter-choices", selectors.filter_choices)
     form = ProjectFilterForm(request.GET, choices=choices)
     form.is_valid()
     chosen = form.chosen()
     projects = selectors.filtered_projects(**chosen)
-    totals = selectors.project_totals(projects)
     sort = form.cleaned_data.get("sort") or selectors.DEFAULT_SORT
-    paginator = Paginator(selectors.page_ids(projects, sort), PROJECTS_PER_PAGE)
-    paginator.count = totals["count"]  # counted with the sum, not again
-    page_obj = paginator.get_page(request.GET.get("page"))
+    page_obj, awarded = selectors.counted_page(projects, request.GET.get("page"), PROJECTS_PER_PAGE, sort)
     index_url = page.get_url(request)
     cards = []
-    for p in selectors.listed(projects.filter(pk__in=page_obj.object_list), sort):
+    for p in selectors.listed(selectors.public_projects().filter(pk__in=page_obj.object_list), sort):
         card = selectors.public_project_of(p)
         card.url = _project_url(page, index_url, card.pk)
         cards.append(card)
@@ -135,8 +133,8 @@ def listing_context(request, page) -> dict:
         "query": chosen["q"],
         "projects": page_obj,
         "cards": cards,
-        "total_count": totals["count"],
-        "total_awarded": fmt_money(totals["awarded"]),
+        "total_count": page_obj.paginator.count,
+        "total_awarded": fmt_money(awarded),
         "page_query": kept.urlencode(),
         "index_url": index_url,
     }

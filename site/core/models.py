@@ -114,3 +114,19 @@ class BackgroundJob(models.Model):
         if not self.total:
             return 0
         return min(100, int(self.progress * 100 / self.total))
+
+
+class ContentStamp(models.Model):
+    """How many times the public site's content has changed (core.public_cache): one row,
+    counted up when a change commits, so that every process sees that what it computed
+    from the public rows is out of date."""
+
+    counter = models.BigIntegerField("变更次数", default=0)
+    changed_at = models.DateTimeField("最近变更", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "公开内容版本"
+        verbose_name_plural = "公开内容版本"
+
+    def __str__(self):
+        return f"{self.counter}"

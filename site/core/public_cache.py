@@ -31,6 +31,14 @@ version it started with, which is no longer current). A stored page remembers it
 and is served only while it is current, so the page and the version are read in one
 round trip. Work that writes rows in bulk (no signals) calls `changed()` itself.
 
+The content stamp: the same changes also count up one row in the database
+(core.models.ContentStamp) when they commit, whether the page cache is on or off. What a
+public page computes from many rows and that does not depend on the request (the project
+list's filter choices, for one) is kept in each process by `remembered(name, compute)`
+under the stamp and the date, for one query (the stamp) instead of many: a change
+committed in any process makes every process compute it again. Nothing is remembered
+inside a transaction (it may read rows not committed, and be rolled back).
+
 core knows no domain app: the models are named in settings (config knows every app) and
 matched by label on the signal's sender. `connect()` is called by core's AppConfig.ready,
 so every process (web, task worker, management commands) invalidates."""
@@ -43,7 +51,8 @@ from functools import cache
 
 from django.conf import settings
 from django.core.cache import caches
-from django.db import transaction
+from django.db import DatabaseError, transaction
+from django.db.models import F
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.http import HttpResponse
 from django.middleware.csrf import get_token
@@ -97,14 +106,67 @@ def _bump() -> None:
 
 
 def changed(using: str | None = None) -> None:
-    """Every cached public page is out of date: a new version now and, inside a
-    transaction, once more when it commits (one callback per transaction)."""
-    if not seconds():
-        return
-    _bump()
+    """Every cached public page is out of date: a new version now (page cache on) and,
+    inside a transaction, once more when it commits, when the content stamp counts up too
+    (one callback per transaction)."""
     connection = transaction.get_connection(using)
-    if connection.in_atomic_block and not any(entry[1] is _bump for entry in connection.run_on_commit):
-        transaction.on_commit(_bump, using=using)
+    if not connection.in_atomic_block:
+        _committed()
+        return
+    if seconds():
+        _bump()
+    if not any(entry[1] is _committed for entry in connection.run_on_commit):
+        transaction.on_commit(_committed, using=using)
+
+
+_migrating = False  # migrate saves pages before the stamp's table exists: nothing is remembered then
+
+
+def _committed() -> None:
+    if seconds():
+        _bump()
+    if _migrating:
+        return
+    from .models import ContentStamp
+
+    try:
+        now = timezone.now()
+        if not ContentStamp.objects.filter(pk=1).update(counter=F("counter") + 1, changed_at=now):
+            ContentStamp.objects.get_or_create(pk=1, defaults={"counter": 1, "changed_at": now})
+    except DatabaseError:  # not migrated yet (a data migration saving pages): nothing was remembered
+        logger.warning("public cache: the content stamp could not be counted up", exc_info=True)
+
+
+# ---- what public pages compute, remembered under the content stamp ------------------------------
+
+_remembered: dict[str, tuple[tuple, object]] = {}
+
+
+def stamp() -> tuple:
+    """The content stamp now (one query): how many changes have committed, and when the
+    last did (a database emptied and filled again does not count the same way twice)."""
+    from .models import ContentStamp
+
+    return ContentStamp.objects.filter(pk=1).values_list("counter", "changed_at").first() or (0, None)
+
+
+def remembered(name: str, compute):
+    """`compute()`, kept in this process until the public content changes or the date
+    does; computed afresh inside a transaction. Callers must not change what it returns."""
+    if transaction.get_connection().in_atomic_block:
+        return compute()
+    key = (*stamp(), timezone.localdate())
+    found = _remembered.get(name)
+    if found is not None and found[0] == key:
+        return found[1]
+    value = compute()
+    _remembered[name] = (key, value)
+    return value
+
+
+def forget() -> None:
+    """Drop what this process remembered (tests)."""
+    _remembered.clear()
 
 
 @cache
@@ -126,23 +188,36 @@ def watched(model) -> bool:
 
 
 def _row_changed(sender, raw=False, using=None, **kwargs):
-    if not raw and seconds() and watched(sender):
+    if not raw and watched(sender):
         changed(using)
 
 
 def _links_changed(sender, action, using=None, **kwargs):
-    if action in ("post_add", "post_remove", "post_clear") and seconds() and watched(sender):
+    if action in ("post_add", "post_remove", "post_clear") and watched(sender):
         changed(using)
 
 
 def _page_changed(sender, **kwargs):
-    if seconds():
-        changed()
+    changed()
+
+
+def _migration_starts(sender, **kwargs):
+    global _migrating
+    _migrating = True
+
+
+def _migration_ends(sender, **kwargs):
+    global _migrating
+    _migrating = False
 
 
 def connect() -> None:
     """Listen for changes of the public models (core's AppConfig.ready)."""
+    from django.db.models.signals import post_migrate, pre_migrate
     from wagtail.signals import page_published, page_unpublished, post_page_move
+
+    pre_migrate.connect(_migration_starts, dispatch_uid="core.public_cache.migration_starts")
+    post_migrate.connect(_migration_ends, dispatch_uid="core.public_cache.migration_ends")
 
     post_save.connect(_row_changed, dispatch_uid="core.public_cache.save")
     post_delete.connect(_row_changed, dispatch_uid="core.public_cache.delete")
