@@ -12,7 +12,7 @@ and on.
    their money and evaluations). A second run with the same N adds nothing.
 2. `collectstatic` with the production settings into var/bench_public/static.
 3. For each cache setting (PUBLIC_CACHE_SECONDS=0, then 300): gunicorn with
-   config.settings.production (gthread, `--workers 2 --threads 4`, the local-memory cache
+   config.settings.production (gthread, `--workers` 2×CPUs+1 as deployed, `--threads 4`, the local-memory cache
    of each worker as there is no Redis client installed; DB_CONN_MAX_AGE=60 as in
    deploy/env.example) serving the home page, a filtered project list (year, service
    category and street), a search for a two-character word, one project's page, the
@@ -245,7 +245,9 @@ def main():
     parser.add_argument("--requests", type=int, default=300, help="measured GETs per URL and setting")
     parser.add_argument("--warm", type=int, default=3, help="unmeasured GETs first, on each of 8 connections")
     parser.add_argument("--concurrency", type=int, default=2, help="client threads")
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
+    parser.add_argument(
+        "--workers", type=int, default=os.cpu_count() * 2 + 1, help="gunicorn workers (as deploy/gunicorn.conf.py)"
+    )
     parser.add_argument("--port", type=int, default=8104)
     parser.add_argument("--fresh", action="store_true", help="a new SQLite database (seed from scratch)")
     args = parser.parse_args()
