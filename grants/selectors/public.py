@@ -237,12 +237,6 @@ def ordering(sort: str) -> tuple:
     return SORTS.get(sort, SORTS[DEFAULT_SORT])[1]
 
 
-def page_ids(qs: QuerySet, sort: str = DEFAULT_SORT) -> QuerySet:
-    """The ids of `qs` in the order chosen: a page of it is sorted and cut in the
-    database without computing what the rows show."""
-    return qs.order_by(*ordering(sort)).values_list("pk", flat=True)
-
-
 def _page_rows(qs: QuerySet, sort: str, number: int, per_page: int) -> list[tuple]:
     start = (number - 1) * per_page
     everything = Window(Count("pk"))
@@ -272,7 +266,7 @@ def counted_page(qs: QuerySet, number, per_page: int, sort: str = DEFAULT_SORT) 
             rows = _page_rows(qs, sort, number, per_page)
     paginator = Paginator([], per_page)
     paginator.count = count  # counted with the page, not again
-    page = paginator.page(min(number, paginator.num_pages))
+    page = paginator.page(number)
     page.object_list = [row[0] for row in rows]
     return page, awarded
 
