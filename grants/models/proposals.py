@@ -198,7 +198,8 @@ class Proposal(index.Indexed, WorkflowModel):
         verbose_name_plural = "申报项目"
         ordering = ["-submitted_at", "-pk"]
         indexes = [
-            models.Index(fields=["call", "status"]),
+            # the public list filters by year (the calls), status and service category at once
+            models.Index(fields=["call", "status", "category"]),
             models.Index(fields=["organisation", "call"]),
         ]
         constraints = [

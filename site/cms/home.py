@@ -154,9 +154,9 @@ def latest_projects(reading: Reading, value) -> dict:
     """The newest public projects, as the 资助项目 list reads them (grants.selectors.public:
     public status words, the grade once published): two queries (the places)."""
     from grants.public_hooks import project_url
-    from grants.selectors.public import listed, public_project_of, public_projects
+    from grants.selectors.public import project_cards
 
-    projects = [public_project_of(p) for p in listed(public_projects())[: value["count"]]]
+    projects = project_cards(limit=value["count"])
     for p in projects:
         p.url = project_url(p.pk)
     return {"projects": projects, "more_url": "/projects/"}

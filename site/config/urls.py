@@ -2,10 +2,10 @@ from django.conf import settings
 from django.shortcuts import redirect
 from django.templatetags.static import static as static_url
 from django.urls import include, path
-from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
 
+from core import page_routes
 from core.admin_scope import site_history_urlpatterns
 from portal import views as portal_views
 
@@ -34,7 +34,8 @@ if settings.DEBUG:
 
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
 
-urlpatterns.append(path("", include(wagtail_urls)))
+# Wagtail's pages, routed from memory (core.page_routes) and served by Wagtail
+urlpatterns.append(path("", include(page_routes.urlpatterns)))
 
 # a request too large (413) or malformed (400): Chinese pages (config.errors)
 handler400 = "config.errors.bad_request"

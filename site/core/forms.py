@@ -12,6 +12,7 @@ from django import forms
 from django.core.validators import MaxLengthValidator
 from django.db import models
 from django.forms.utils import flatatt
+from django.utils.choices import BaseChoiceIterator
 from django.utils.safestring import mark_safe
 
 from .admin_tables import esc as _esc
@@ -88,6 +89,29 @@ def _chosen(value) -> set[str]:
     return {"" if v is None else str(v) for v in values}
 
 
+class FixedChoices(BaseChoiceIterator):
+    """A choice list made once and shared by many forms (a public list's filters, kept
+    under the content stamp): its values as strings and its options already escaped, so
+    that giving it to a field (`field.choices = fixed`) and rendering it (`Select`) cost
+    no normalising and no escaping per request. Immutable: copies are itself."""
+
+    def __init__(self, choices):
+        self.pairs = tuple(("" if v is None else str(v), str(label)) for v, label in choices)
+        self.options = tuple((v, f'<option value="{_esc(v)}"', f">{_esc(label)}</option>") for v, label in self.pairs)
+
+    def __iter__(self):
+        return iter(self.pairs)
+
+    def __len__(self):
+        return len(self.pairs)
+
+    def __copy__(self):
+        return self
+
+    def __deepcopy__(self, memo):
+        return self
+
+
 class Select(forms.Select):
     """Django's Select, rendered in Python (the region list has a hundred options, the
     call list hundreds): one escaped string per option, no template, no format_html."""
@@ -95,11 +119,14 @@ class Select(forms.Select):
     def render(self, name, value, attrs=None, renderer=None):
         attrs = self.build_attrs(self.attrs, attrs)
         chosen = _chosen(value)
-        options = []
-        for option, label in self.choices:
-            option = "" if option is None else str(option)
-            selected = " selected" if option in chosen else ""
-            options.append(f'<option value="{_esc(option)}"{selected}>{_esc(label)}</option>')
+        if isinstance(self.choices, FixedChoices):
+            options = [f"{start}{' selected' if v in chosen else ''}{end}" for v, start, end in self.choices.options]
+        else:
+            options = []
+            for option, label in self.choices:
+                option = "" if option is None else str(option)
+                selected = " selected" if option in chosen else ""
+                options.append(f'<option value="{_esc(option)}"{selected}>{_esc(label)}</option>')
         return mark_safe(f'<select name="{_esc(name)}"{flatatt(attrs)}>{"".join(options)}</select>')
 
 

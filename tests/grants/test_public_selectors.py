@@ -98,6 +98,7 @@ def test_public_means_approved_onward_and_every_public_state_reads_and_filters(w
 
 def test_the_list_and_the_page_read_no_private_column(world):
     sql = str(public.listed(public.filtered_projects(), "score").query)
+    sql += str(public._card_rows_of(TODAY()).query)  # the list's cards
     page_sql = str(public.page_queryset(world["running"]).query)
     for column in (
         "bank_account",
@@ -157,6 +158,18 @@ def test_the_released_sum_and_the_totals(world):
         "count": 0,
         "awarded": Decimal("0.00"),
     }
+
+
+def test_the_lists_cards_are_the_projects_public_facts_read_as_plain_rows(world):
+    for sort in public.SORTS:
+        models = list(public.listed(public.filtered_projects(), sort))
+        cards = public.project_cards([p.pk for p in models], sort)
+        assert cards == [public.public_project_of(p) for p in models], sort  # every fact, in the same order
+    card = {c.pk: c for c in cards}[world["running"]]
+    assert (card.places, card.released, card.status_key) == (["凤凰社区"], Decimal("30000.00"), "in_progress")
+    newest = public.listed(public.filtered_projects()).first()
+    assert [c.pk for c in public.project_cards(limit=1)] == [newest.pk]
+    assert public.project_cards([]) == []
 
 
 def test_a_page_of_ids_comes_with_the_count_and_the_sum_of_all_and_a_page_past_the_end_is_the_last(world):
