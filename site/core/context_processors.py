@@ -1,4 +1,7 @@
+from functools import lru_cache
+
 from django.conf import settings
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from .selectors import unread_count
@@ -15,10 +18,21 @@ NAV = [
 ]
 
 
+@lru_cache(maxsize=8)
+def _nav(language: str) -> tuple:
+    """NAV's labels in `language`, translated once (a label that is its own translation
+    walks every catalog's fallbacks before it is found missing)."""
+    with translation.override(language):
+        return tuple((str(label), url) for label, url in NAV)
+
+
 def site_chrome(request):
     """Header navigation and the unread-notification badge, on every public page."""
     path = request.path
-    nav = [(label, url, url == path or (url != "/" and path.startswith(url))) for label, url in NAV]
+    nav = [
+        (label, url, url == path or (url != "/" and path.startswith(url)))
+        for label, url in _nav(translation.get_language() or settings.LANGUAGE_CODE)
+    ]
     user = getattr(request, "user", None)
     return {
         "site_name": settings.PLATFORM_NAME,
