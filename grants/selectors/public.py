@@ -271,6 +271,17 @@ def counted_page(qs: QuerySet, number, per_page: int, sort: str = DEFAULT_SORT) 
     return page, awarded
 
 
+def public_facts(today: datetime.date | None = None) -> dict:
+    """What the lists and a project's page compute for each project, as annotations: the
+    released sum, whether its grade is published, whether its organisation is listed in
+    the directory."""
+    return {
+        "released": released_sum(),
+        "grade_public": grade_published(today),
+        "org_listed": Exists(public_organisations().filter(pk=OuterRef("organisation_id"))),
+    }
+
+
 def listed(qs: QuerySet, sort: str = DEFAULT_SORT, *, labelled_places: bool = False) -> QuerySet:
     """`qs` as the list shows it: the public columns, the released sum, whether the
     grade is published and the organisation listed in the directory, the places (one
@@ -279,11 +290,7 @@ def listed(qs: QuerySet, sort: str = DEFAULT_SORT, *, labelled_places: bool = Fa
     return (
         qs.select_related("call__region", "organisation", "category")
         .only(*LIST_FIELDS)
-        .annotate(
-            released=released_sum(),
-            grade_public=grade_published(),
-            org_listed=Exists(public_organisations().filter(pk=OuterRef("organisation_id"))),
-        )
+        .annotate(**public_facts())
         .prefetch_related(Prefetch("places", queryset=places_queryset(labelled=labelled_places)))
         .order_by(*ordering(sort))
     )
@@ -458,15 +465,7 @@ def _card_rows_of(today: datetime.date) -> QuerySet:
     ordered per use (each a clone)."""
     rows = _card_rows.get(today)
     if rows is None:
-        rows = (
-            public_projects()
-            .annotate(
-                released=released_sum(),
-                grade_public=grade_published(today),
-                org_listed=Exists(public_organisations().filter(pk=OuterRef("organisation_id"))),
-            )
-            .values(*CARD_VALUES)
-        )
+        rows = public_projects().annotate(**public_facts(today)).values(*CARD_VALUES)
         _card_rows.clear()
         _card_rows[today] = rows
     return rows

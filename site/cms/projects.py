@@ -5,10 +5,11 @@ The list filters (year, call, level, region down to the community, service categ
 status, published grade) combine as GET parameters, so a filtered list is a link; a value
 not offered is ignored and said so. The search box looks in the title, organisation and
 summary (grants.search, character n-grams). The choices come from the public projects
-themselves (grants.selectors.public.filter_choices, remembered under the public content
-stamp: core.public_cache.remembered), one page of ids is read with the count and the sum
-in one query, and its rows in one more (plus their places): the number of queries does
-not grow with the projects.
+themselves (grants.selectors.public.filter_choices, made into the form's choice lists
+once and remembered under the public content stamp: core.public_cache.remembered), one
+page of ids is read with the count and the sum in one query, and its cards in one more
+as plain rows (plus their places), written in Python (`card_html`): six queries in all
+with the page's routing (core.page_routes), however many projects there are.
 
 What a template receives is public facts only (grants.selectors.public.PublicProject
 and plain values), never a Proposal or an Organisation: no contact, bank account, legal

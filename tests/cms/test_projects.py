@@ -141,6 +141,36 @@ def test_the_list_shows_the_funded_projects_with_their_public_status_and_the_tot
     assert "小候鸟儿童暑期课堂" in page and "优秀" in page  # the published grade on its card
 
 
+def cards(page: str) -> dict[int, str]:
+    """Each card of a list page, by project: its text with the tags stripped."""
+    found = re.findall(r'<li class="card funded-card[^"]*">(.*?)</li>', page, re.S)
+    return {
+        int(re.search(r'href="/projects/(\d+)/"', c).group(1)): " ".join(re.sub(r"<[^>]+>", " ", c).split())
+        for c in found
+    }
+
+
+def test_each_card_reads_status_level_category_organisation_money_score_grade_places_and_call(client, world):
+    page = html(client, "/projects/")
+    shown = cards(page)
+    closed, running = fresh(world["closed"]), fresh(world["running"])
+    assert shown[closed.pk].startswith(f"已结项 {closed.call.get_level_display()} 老年人服务")
+    for fact in (closed.title, closed.organisation.name, "资助金额 ¥60,000.00", "已拨付 ¥60,000.00"):
+        assert fact in shown[closed.pk], fact
+    assert f"评审得分 {closed.score:.2f}" in shown[closed.pk] and "评估等级 优秀" in shown[closed.pk]
+    assert shown[closed.pk].endswith(f"{closed.call.year}年 · {closed.call.title}")
+    assert "儿童青少年服务" in shown[running.pk] and "评估等级" not in shown[running.pk]  # not graded yet
+    assert "陪伴留守儿童度过暑假" in shown[running.pk] and "已拨付 ¥30,000.00" in shown[running.pk]
+    assert f"凤凰社区 · {running.call.year}年" in shown[running.pk]
+    assert '<li class="card funded-card funded-card--ended">' in page  # the terminated one, greyed
+    assert '<dd class="grade grade-excellent">优秀</dd>' in page
+
+    # what an organisation typed is text, never markup
+    Proposal.objects.filter(pk=running.pk).update(title='<script>alert("x")</script>儿童课堂')
+    page = html(client, "/projects/")
+    assert "<script>alert" not in page and "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;儿童课堂" in page
+
+
 def test_filters_combine_and_stay_in_the_url(client, world):
     regions = world["regions"]
     cases = {
