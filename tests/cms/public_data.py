@@ -61,6 +61,18 @@ def add_news(n: int, *, start: datetime.date | None = None, title="工作动态"
     return made
 
 
+def write_news(title, body, *, date, summary="", live=True, slug=None, parent=None) -> NewsPage:
+    """A news page under the news index (or `parent`), published unless `live` is False."""
+    page = NewsPage(title=title, slug=slug or f"n{date:%Y%m%d}{len(title)}", date=date, summary=summary, body=body)
+    (parent or NewsIndexPage.objects.get()).add_child(instance=page)
+    revision = page.save_revision()
+    if live:
+        revision.publish()
+    else:
+        NewsPage.objects.filter(pk=page.pk).update(live=False)
+    return page
+
+
 def with_private_contacts(org) -> None:
     """The organisation's private facts, to assert that no public page shows them."""
     type(org).objects.filter(pk=org.pk).update(

@@ -6,8 +6,8 @@ import datetime
 import pytest
 from django.utils import timezone
 
-from cms.models import NewsIndexPage, NewsPage
 from tests.cms.public_data import add_news
+from tests.cms.public_data import write_news as write
 from tests.queries import page_queries
 
 pytestmark = pytest.mark.django_db
@@ -17,17 +17,6 @@ def _titles(html: str) -> list[str]:
     import re
 
     return re.findall(r'<h2><a href="/news/[^"]+">([^<]+)</a></h2>', html)
-
-
-def write(title, body, *, date, summary="", live=True, slug=None) -> NewsPage:
-    page = NewsPage(title=title, slug=slug or f"n{date:%Y%m%d}{len(title)}", date=date, summary=summary, body=body)
-    NewsIndexPage.objects.get().add_child(instance=page)
-    revision = page.save_revision()
-    if live:
-        revision.publish()
-    else:
-        NewsPage.objects.filter(pk=page.pk).update(live=False)
-    return page
 
 
 def test_the_index_lists_published_news_newest_first_with_their_summaries(client, site_pages):

@@ -12,22 +12,16 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from wagtail.models import Page, PageViewRestriction
 
-from cms.models import NewsIndexPage, NewsPage, SectionPage
+from cms.models import NewsIndexPage, SectionPage
 from cms.setup import ensure_site
 from core import page_routes
+from tests.cms.public_data import write_news
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def news(title, slug, *, parent=None, live=True) -> Page:
-    page = NewsPage(title=title, slug=slug, date=timezone.localdate(), summary="", body="<p>正文</p>")
-    (parent or NewsIndexPage.objects.get()).add_child(instance=page)
-    revision = page.save_revision()
-    if live:
-        revision.publish()
-    else:
-        NewsPage.objects.filter(pk=page.pk).update(live=False)
-    return page
+    return write_news(title, "<p>正文</p>", date=timezone.localdate(), slug=slug, parent=parent, live=live)
 
 
 def request(path, host="127.0.0.1"):
@@ -154,3 +148,25 @@ def test_inside_a_transaction_wagtail_routes(tree):
 
     with transaction.atomic():
         assert page_routes.route(request("/news/"), "/news/") is None
+
+
+def test_the_project_list_runs_five_queries_when_warm_however_many_projects(client, tree):
+    """Outside a transaction, as in production: the content stamp (routing), the stamp
+    (the filter choices), the page of ids with the count and the sum, the cards, their
+    places. The routing and the choices are not read again."""
+    from tests.grants.factories import signed_projects
+
+    def warm_queries(url):
+        client.get(url)
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(url)
+        assert response.status_code == 200
+        return len(queries), response.content.decode()
+
+    _call, projects, _m, _f = signed_projects(2)
+    count, page = warm_queries("/projects/")
+    assert count == 5 and "共 <strong>2</strong> 个项目" in page
+    assert all(f'href="/projects/{p.pk}/"' in page for p in projects)
+    _call, more, _m, _f = signed_projects(3)
+    count, page = warm_queries(f"/projects/?sort=amount&level={more[0].call.level}")
+    assert count == 5 and "共 <strong>5</strong> 个项目" in page  # a new call's projects, at once
