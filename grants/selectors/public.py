@@ -20,6 +20,7 @@ evaluation total published in 公示 are aggregates), no need submitter, no obje
 import datetime
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import lru_cache
 
 from django.core.exceptions import ObjectDoesNotExist
 from django.core.paginator import Page, Paginator
@@ -456,19 +457,12 @@ def public_project_of(p: Proposal) -> PublicProject:
     return _card({name: _read(p, name) for name in CARD_VALUES}, [r.name for r in p.places.all()])
 
 
-_card_rows: dict = {}
-
-
+@lru_cache(maxsize=1)
 def _card_rows_of(today: datetime.date) -> QuerySet:
     """The public projects as `.values()` rows of CARD_VALUES, annotated: built once a
     day (resolving three subqueries took longer than running the query), filtered and
-    ordered per use (each a clone)."""
-    rows = _card_rows.get(today)
-    if rows is None:
-        rows = public_projects().annotate(**public_facts(today)).values(*CARD_VALUES)
-        _card_rows.clear()
-        _card_rows[today] = rows
-    return rows
+    ordered per use (each a clone: this one is never evaluated)."""
+    return public_projects().annotate(**public_facts(today)).values(*CARD_VALUES)
 
 
 def project_cards(ids: list[int] | None = None, sort: str = DEFAULT_SORT, *, limit: int | None = None):

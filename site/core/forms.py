@@ -119,14 +119,8 @@ class Select(forms.Select):
     def render(self, name, value, attrs=None, renderer=None):
         attrs = self.build_attrs(self.attrs, attrs)
         chosen = _chosen(value)
-        if isinstance(self.choices, FixedChoices):
-            options = [f"{start}{' selected' if v in chosen else ''}{end}" for v, start, end in self.choices.options]
-        else:
-            options = []
-            for option, label in self.choices:
-                option = "" if option is None else str(option)
-                selected = " selected" if option in chosen else ""
-                options.append(f'<option value="{_esc(option)}"{selected}>{_esc(label)}</option>')
+        fixed = self.choices if isinstance(self.choices, FixedChoices) else FixedChoices(self.choices)
+        options = [f"{start}{' selected' if v in chosen else ''}{end}" for v, start, end in fixed.options]
         return mark_safe(f'<select name="{_esc(name)}"{flatatt(attrs)}>{"".join(options)}</select>')
 
 
